@@ -1,0 +1,246 @@
+"""Status display of one execution: an ipywidgets panel, or concise text lines without a widget frontend.
+
+Both views are fed the engine's :class:`~amc_magic.engine.events.ExecutionEvent` objects and do
+nothing else: :meth:`StatusPanel.update` folds an event into a small :class:`PanelState` and assigns
+widget traits from it (never ``with out:`` from a task, so it is safe from the engine's thread).
+The ticking clock (elapsed time, time since the last poll) is redrawn by :meth:`StatusPanel.tick`,
+which the caller invokes about once a second while the execution is live.
+"""
+
+from __future__ import annotations
+
+import html
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import TextIO
+
+from .engine.events import EventKind, ExecutionEvent
+
+STATUS_COLOURS = {
+    "QUEUED": "#6b7280",
+    "SUBMITTING": "#6b7280",
+    "PENDING": "#6b7280",
+    "RUNNING": "#2563eb",
+    "PUBLISHING": "#2563eb",
+    "DOWNLOADING": "#2563eb",
+    "SUCCEEDED": "#15803d",
+    "CACHED": "#15803d",
+    "FAILED": "#b91c1c",
+    "REJECTED": "#b91c1c",
+    "CANCELLED": "#c2410c",
+    "TIMED OUT": "#c2410c",
+}
+TERMINAL_KINDS = {EventKind.DONE, EventKind.FAILED, EventKind.CANCELLED, EventKind.TIMED_OUT}
+
+
+@dataclass(frozen=True)
+class PanelState:
+    """Everything the panel shows, folded from the events seen so far."""
+
+    instance_id: str
+    execution_id: str | None = None
+    status: str = "SUBMITTING"
+    reason: str | None = None
+    hint: str | None = None
+    elapsed: float = 0.0  # elapsed seconds as of the last event
+    event_at: float | None = None  # caller's monotonic clock at the last event
+    polled_at: float | None = None  # caller's monotonic clock at the last status call
+    polls: int = 0
+    rows: int | None = None
+    columns: int | None = None
+    finished: bool = False
+    note: str | None = None
+
+
+def fold(state: PanelState, event: ExecutionEvent, now: float) -> PanelState:
+    """The panel state after ``event``, seen at monotonic time ``now``."""
+    status = {
+        EventKind.QUEUED: "QUEUED",
+        EventKind.DOWNLOADING: "DOWNLOADING",
+        EventKind.DONE: "SUCCEEDED",
+        EventKind.CANCELLED: "CANCELLED",
+        EventKind.TIMED_OUT: "TIMED OUT",
+    }.get(event.kind, event.status or state.status)
+    if event.kind is EventKind.FAILED:
+        status = event.status if event.status in ("FAILED", "REJECTED") else "FAILED"
+    error = event.error
+    return replace(
+        state,
+        instance_id=event.instance_id,
+        execution_id=event.execution_id or state.execution_id,
+        status=status,
+        reason=event.status_reason or (error.message if error is not None else None) or state.reason,
+        hint=(error.hint if error is not None else None) or state.hint,
+        elapsed=event.elapsed,
+        event_at=now,
+        polled_at=now if event.kind is EventKind.POLL else state.polled_at,
+        polls=max(event.polls, state.polls),
+        rows=event.rows if event.rows is not None else state.rows,
+        columns=event.columns if event.columns is not None else state.columns,
+        finished=state.finished or event.kind in TERMINAL_KINDS,
+    )
+
+
+def elapsed_now(state: PanelState, now: float) -> float:
+    """Elapsed seconds, advanced past the last event while the execution is live."""
+    if state.event_at is None or state.finished:
+        return state.elapsed
+    return state.elapsed + max(0.0, now - state.event_at)
+
+
+def format_duration(seconds: float) -> str:
+    """``42s``, ``3m 05s``, ``2h 04m``."""
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m {seconds:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m"
+
+
+def summary_line(state: PanelState, now: float) -> str:
+    """One line of plain text: instance, execution, status, timing, shape, reason."""
+    parts = [f"[amc] {state.instance_id}"]
+    if state.execution_id:
+        parts.append(state.execution_id)
+    parts.append(f"{state.status} after {format_duration(elapsed_now(state, now))}")
+    if state.rows is not None and state.columns is not None:
+        parts.append(f"{state.rows:,} rows x {state.columns} columns")
+    if state.note:
+        parts.append(state.note)
+    line = " | ".join(parts)
+    if state.reason and state.status not in ("SUCCEEDED", "CACHED"):
+        line += f"\n      reason: {state.reason}"
+    if state.hint and state.status not in ("SUCCEEDED", "CACHED"):
+        line += f"\n      hint: {state.hint}"
+    return line
+
+
+class StatusPanel:
+    """The ipywidgets panel: instance, execution id, coloured status, timing, shape, reason and hint."""
+
+    def __init__(
+        self,
+        instance_id: str,
+        *,
+        on_cancel: Callable[[], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        import ipywidgets as widgets  # imported here: only a widget frontend needs it
+
+        self._clock = clock
+        self.state = PanelState(instance_id=instance_id)
+        self.header = widgets.HTML()
+        self.status = widgets.HTML()
+        self.timing = widgets.HTML()
+        self.result = widgets.HTML()
+        self.reason = widgets.HTML()
+        self.cancel_button = widgets.Button(description="Cancel", icon="stop", button_style="warning")
+        self.cancel_button.layout.display = "" if on_cancel else "none"
+        if on_cancel is not None:
+            self.cancel_button.on_click(lambda _button: on_cancel())
+        top = widgets.HBox([self.status, self.cancel_button], layout=widgets.Layout(align_items="center"))
+        self.widget = widgets.VBox(
+            [self.header, top, self.timing, self.result, self.reason],
+            layout=widgets.Layout(border="1px solid #d1d5db", padding="4px 8px", width="fit-content"),
+        )
+        self._render()
+
+    def update(self, event: ExecutionEvent) -> None:
+        """Fold one engine event into the panel."""
+        self.state = fold(self.state, event, self._clock())
+        self._render()
+
+    def tick(self) -> None:
+        """Redraw the clock fields (elapsed, time since the last poll)."""
+        self.timing.value = self._timing_html()
+
+    def show_note(self, text: str, *, status: str | None = None) -> None:
+        """Show a note (e.g. "answered from the cache") and optionally a final status."""
+        self.state = replace(self.state, note=text, status=status or self.state.status, finished=status is not None or self.state.finished)
+        self._render()
+
+    def _render(self) -> None:
+        state = self.state
+        execution = html.escape(state.execution_id) if state.execution_id else "<i>not submitted yet</i>"
+        self.header.value = f"<b>AMC</b> {html.escape(state.instance_id)} &middot; execution {execution}"
+        colour = STATUS_COLOURS.get(state.status, "#374151")
+        self.status.value = (
+            f'<span style="color:white;background:{colour};padding:1px 8px;border-radius:8px;'
+            f'font-weight:600">{html.escape(state.status)}</span>'
+        )
+        self.timing.value = self._timing_html()
+        shape = ""
+        if state.rows is not None and state.columns is not None:
+            shape = f"{state.rows:,} rows &times; {state.columns} columns"
+        if state.note:
+            shape = f"{shape} &middot; {html.escape(state.note)}" if shape else html.escape(state.note)
+        self.result.value = shape
+        reason = ""
+        if state.reason and state.status not in ("SUCCEEDED", "CACHED"):
+            reason = f'<span style="color:#b91c1c">{html.escape(state.reason)}</span>'
+            if state.hint:
+                reason += f"<br><i>Hint: {html.escape(state.hint)}</i>"
+        self.reason.value = reason
+        self.cancel_button.disabled = state.finished
+
+    def _timing_html(self) -> str:
+        now = self._clock()
+        text = f"elapsed {format_duration(elapsed_now(self.state, now))}"
+        if self.state.polled_at is not None and not self.state.finished:
+            text += f" &middot; last poll {format_duration(now - self.state.polled_at)} ago"
+        if self.state.polls:
+            text += f" &middot; {self.state.polls} polls"
+        return f'<span style="color:#4b5563">{text}</span>'
+
+
+class TextStatus:
+    """Concise status lines for terminals, scripts and the CLI: one line per change, none per poll."""
+
+    def __init__(
+        self,
+        instance_id: str,
+        *,
+        stream: TextIO | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._stream = stream
+        self._clock = clock
+        self.state = PanelState(instance_id=instance_id)
+        self._last_status: str | None = None
+
+    def update(self, event: ExecutionEvent) -> None:
+        """Print a line when the status changes or the execution ends."""
+        self.state = fold(self.state, event, self._clock())
+        if event.kind is EventKind.POLL or self.state.status == self._last_status:
+            return
+        self._last_status = self.state.status
+        self._print(summary_line(self.state, self._clock()))
+
+    def tick(self) -> None:
+        """Nothing to redraw in text mode."""
+
+    def show_note(self, text: str, *, status: str | None = None) -> None:
+        """Print the note as a status line."""
+        self.state = replace(self.state, note=text, status=status or self.state.status, finished=True)
+        self._print(summary_line(self.state, self._clock()))
+
+    def _print(self, line: str) -> None:
+        print(line, file=self._stream or sys.stdout, flush=True)
+
+
+class SilentStatus:
+    """Shows nothing (``%config AMCMagic.display = "none"``)."""
+
+    def update(self, event: ExecutionEvent) -> None:
+        """Ignore the event."""
+
+    def tick(self) -> None:
+        """Nothing to redraw."""
+
+    def show_note(self, text: str, *, status: str | None = None) -> None:
+        """Ignore the note."""
