@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from amc_magic.runner import BackgroundLoop
+from amc_magic.background import BackgroundLoop
 
 
 @pytest.fixture
