@@ -16,7 +16,7 @@ import concurrent.futures
 import contextlib
 import threading
 from collections.abc import Coroutine
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -60,9 +60,14 @@ class BackgroundLoop:
         if self.in_loop_thread():
             coro.close()
             raise RuntimeError("BackgroundLoop.run() was called from its own loop thread; await the coroutine instead")
-        finished = threading.Event()
-        future = self.submit(_signal_when_done(coro, finished))
-        return wait_future(future, finished, timeout=timeout)
+        tracked = _Tracked(coro, self.loop)
+        try:
+            return self.submit(tracked.run()).result(timeout)
+        except KeyboardInterrupt:
+            # The interrupt may land anywhere in this block, even before the task exists.
+            tracked.cancel()
+            tracked.finished.wait(CANCEL_GRACE_SECONDS)
+            raise
 
     def close(self) -> None:
         """Stop the loop and its thread (pending tasks are cancelled)."""
@@ -87,24 +92,29 @@ class BackgroundLoop:
             loop.close()
 
 
-async def _signal_when_done(coro: Coroutine[Any, Any, T], finished: threading.Event) -> T:
-    try:
-        return await coro
-    finally:
-        finished.set()
+class _Tracked(Generic[T]):
+    """Wraps a coroutine so that a blocking caller can cancel it and wait for its cleanup."""
 
+    def __init__(self, coro: Coroutine[Any, Any, T], loop: asyncio.AbstractEventLoop) -> None:
+        self._coro = coro
+        self._loop = loop
+        self._task: asyncio.Task[Any] | None = None
+        self._abandoned = False
+        self.finished = threading.Event()
 
-def wait_future(
-    future: concurrent.futures.Future[T], finished: threading.Event, *, timeout: float | None = None
-) -> T:
-    """Block on ``future``; on ``KeyboardInterrupt`` cancel it, wait for its cleanup, and re-raise.
+    async def run(self) -> T:
+        self._task = asyncio.current_task()
+        try:
+            if self._abandoned:  # cancelled before it started
+                self._coro.close()
+                raise asyncio.CancelledError
+            return await self._coro
+        finally:
+            self.finished.set()
 
-    ``finished`` is set by the task itself once its ``finally`` blocks have run, so the interrupt
-    returns only after the engine had its chance to cancel the AMC execution.
-    """
-    try:
-        return future.result(timeout)
-    except KeyboardInterrupt:
-        future.cancel()
-        finished.wait(CANCEL_GRACE_SECONDS)
-        raise
+    def cancel(self) -> None:
+        """Cancel the task from any thread; if it has not started yet, it will not run."""
+        self._abandoned = True
+        task = self._task
+        if task is not None:
+            self._loop.call_soon_threadsafe(task.cancel)
