@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -223,7 +224,7 @@ class Session:
             window_end=resolved.end,
             time_zone=resolved.time_zone,
             window_type=str(resolved.window_type),
-            options={**target.request_options, "embedded": target.embedded},
+            options={**target.request_options, "embedded": target.embedded, **_relative_window_day(resolved, self._now())},
         )
         return PreparedQuery(target, sql_template, sql, resolved, values, tuple(problems), key)
 
@@ -309,7 +310,8 @@ class Session:
                 instance_id=target.instance_id,
                 sql_template=prepared.sql_template,
                 rendered_sql=prepared.sql,
-                cache_key=prepared.cache_key if cache != "false" else None,
+                # cache=false neither reads nor reuses: a key of its own never matches another run.
+                cache_key=prepared.cache_key if cache != "false" else f"{prepared.cache_key}:once:{uuid.uuid4().hex}",
                 parameter_values=prepared.parameter_values,
                 window_start=prepared.window.start,
                 window_end=prepared.window.end,
@@ -575,6 +577,13 @@ class Session:
                 for c in found.columns
             ]
         )
+
+
+def _relative_window_day(window: TimeWindow, now: datetime) -> dict[str, str]:
+    """A window AMC resolves (most recent day, this month...) moves daily: key it by the day it ran."""
+    if window.window_type == WindowType.EXPLICIT:
+        return {}
+    return {"resolved_on": now.astimezone(UTC).date().isoformat()}
 
 
 def _subscribers(view: StatusView | None) -> list[Callable[[ExecutionEvent], None]]:

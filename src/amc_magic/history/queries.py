@@ -1,0 +1,166 @@
+"""Read queries over the history tables, each on a connection the caller holds.
+
+Lookups by a user's id never hand the database something it could fail on: ids are compared
+as text (UUIDs are stored as strings), prefixes are matched literally, and text with a NUL
+character is treated as matching nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from amc_magic.errors import NotFoundError
+from amc_magic.history import tables as t
+from amc_magic.history.records import ExecutionRecord, ExecutionStatus, InstanceRecord, WorkflowRecord
+
+SHOWN_MATCHES = 5
+_executions = t.executions.c
+
+
+def execution_record(row: sa.Row[Any]) -> ExecutionRecord:
+    """Build an :class:`ExecutionRecord` from a row of ``amc_executions``."""
+    values = dict(row._mapping)
+    values["parameter_values"] = values["parameter_values"] or {}
+    values["options"] = values["options"] or {}
+    return ExecutionRecord(**values)
+
+
+def workflow_record(row: sa.Row[Any]) -> WorkflowRecord:
+    """Build a :class:`WorkflowRecord` from a row of ``amc_workflows``."""
+    values = dict(row._mapping)
+    values["parameters"] = values["parameters"] or []
+    return WorkflowRecord(**values)
+
+
+def instance(conn: sa.Connection, instance_id: str) -> InstanceRecord | None:
+    """Return the instance saved under ``instance_id``, if any."""
+    query = sa.select(t.instances).where(t.instances.c.instance_id == searchable(instance_id))
+    row = conn.execute(query).first()
+    return None if row is None else InstanceRecord(**row._mapping)
+
+
+def execution_by_id(conn: sa.Connection, local_id: str) -> ExecutionRecord:
+    """Return the execution with the local id ``local_id``.
+
+    Raises:
+        NotFoundError: there is none.
+    """
+    row = conn.execute(sa.select(t.executions).where(_executions.id == searchable(local_id))).first()
+    if row is None:
+        raise NotFoundError(f"No execution has the local id {local_id!r}.")
+    return execution_record(row)
+
+
+def result_parquet(conn: sa.Connection, local_id: str) -> bytes | None:
+    """Return the stored Parquet bytes of an execution's result, if any.
+
+    On PostgreSQL the bytes are fetched in binary form: psycopg's default text transfer sends
+    ``bytea`` as hex, which makes large results several times slower to load.
+    """
+    if conn.dialect.name != "postgresql":
+        query = sa.select(t.results.c.parquet).where(t.results.c.execution_id == searchable(local_id))
+        return conn.execute(query).scalar()
+    with conn.connection.driver_connection.cursor(binary=True) as cursor:
+        cursor.execute(
+            f"SELECT parquet FROM {t.results.name} WHERE execution_id = %s", [searchable(local_id)]
+        )
+        row = cursor.fetchone()
+    return None if row is None else row[0]
+
+
+def stale_clause(now: datetime, stale_after: timedelta) -> sa.ColumnElement[bool]:
+    """Rows still ``CREATING``, without an AMC id, claimed more than ``stale_after`` ago."""
+    return sa.and_(
+        _executions.status == ExecutionStatus.CREATING.value,
+        _executions.amc_execution_id.is_(None),
+        _executions.created_at < now - stale_after,
+    )
+
+
+def live_execution(
+    conn: sa.Connection, cache_key: str, now: datetime, stale_after: timedelta
+) -> ExecutionRecord | None:
+    """Return the live execution for ``cache_key``, ignoring stale ``CREATING`` rows."""
+    query = (
+        sa.select(t.executions)
+        .where(
+            _executions.cache_key == cache_key,
+            t.live_status_clause(_executions.status),
+            sa.not_(stale_clause(now, stale_after)),
+        )
+        .order_by(_executions.created_at.desc())
+        .limit(1)
+    )
+    row = conn.execute(query).first()
+    return None if row is None else execution_record(row)
+
+
+def find_execution(conn: sa.Connection, ref: str) -> ExecutionRecord:
+    """Return the execution whose local id or AMC id is ``ref`` or starts with it (any case).
+
+    Raises:
+        NotFoundError: nothing matches, or the prefix matches several executions.
+    """
+    text = searchable(ref)
+    if not text:
+        raise NotFoundError(
+            f"{ref!r} is not an execution id.", hint="Give the local id, the AMC id, or the start of either."
+        )
+    exact = sa.select(t.executions).where(sa.or_(_executions.id == text, _executions.amc_execution_id == text))
+    row = conn.execute(exact.limit(1)).first()
+    if row is not None:
+        return execution_record(row)
+    pattern = like_prefix(text.lower())
+    by_prefix = sa.or_(
+        sa.func.lower(_executions.id).like(pattern, escape="\\"),
+        sa.func.lower(_executions.amc_execution_id).like(pattern, escape="\\"),
+    )
+    query = sa.select(t.executions).where(by_prefix).order_by(_executions.created_at).limit(SHOWN_MATCHES + 1)
+    matches = [execution_record(row) for row in conn.execute(query)]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise NotFoundError(f"No execution matches {text!r}.", hint="%amc history lists recent executions.")
+    listed = ", ".join(f"{m.id} (AMC id {m.amc_execution_id or 'none yet'})" for m in matches[:SHOWN_MATCHES])
+    more = " and more" if len(matches) > SHOWN_MATCHES else ""
+    raise NotFoundError(f"{text!r} matches several executions: {listed}{more}.", hint="Give more of the id.")
+
+
+def find_workflow(conn: sa.Connection, ref: str) -> WorkflowRecord:
+    """Return the workflow whose UUID, ``wf_...`` id or name is ``ref``, tried in that order.
+
+    Raises:
+        NotFoundError: nothing matches, or several workflows share the name.
+    """
+    text = searchable(ref)
+    column = t.workflows.c
+    for condition in (column.id == text, column.workflow_id == text, column.name == text):
+        rows = conn.execute(sa.select(t.workflows).where(condition).limit(SHOWN_MATCHES + 1)).all()
+        if len(rows) == 1:
+            return workflow_record(rows[0])
+        if rows:
+            ids = ", ".join(row.workflow_id for row in rows[:SHOWN_MATCHES])
+            raise NotFoundError(
+                f"Several workflows are named {text!r}: {ids}.", hint="Use the workflow id instead of its name."
+            )
+    raise NotFoundError(
+        f"No workflow matches {ref!r}.", hint="Give the workflow's UUID, its wf_ id, or its exact name."
+    )
+
+
+def searchable(ref: object) -> str:
+    """Return a user's id as trimmed text, or ``""`` when it cannot match anything.
+
+    Text with a NUL character never matches (PostgreSQL would refuse to compare it).
+    """
+    text = "" if ref is None else str(ref).strip()
+    return "" if "\x00" in text else text
+
+
+def like_prefix(text: str) -> str:
+    """Return a LIKE pattern matching ``text`` literally at the start (escape character ``\\``)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"{escaped}%"

@@ -1,0 +1,394 @@
+"""The history store: instances, workflows, executions and cached results in one database."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta, tzinfo
+from typing import Any, cast
+
+import pandas as pd
+import sqlalchemy as sa
+
+from amc_magic.errors import ConfigurationError, OptionError
+from amc_magic.history import queries
+from amc_magic.history import tables as t
+from amc_magic.history.cache_key import json_default, zone_info
+from amc_magic.history.database import (
+    SUPPORTED_BACKENDS,
+    create_engine_for_url,
+    default_database_url,
+    dialect_insert,
+    write_transaction,
+)
+from amc_magic.history.listing import history_frame
+from amc_magic.history.migrations import migrate
+from amc_magic.history.records import (
+    FINAL_STATUSES,
+    ExecutionRecord,
+    ExecutionStatus,
+    InstanceRecord,
+    WorkflowRecord,
+    require_aware,
+    utc_now,
+)
+from amc_magic.history.results import frame_to_parquet, parquet_to_frame
+
+DEFAULT_STALE_AFTER = timedelta(minutes=10)
+_WORKFLOW_ID = re.compile(r"^[A-Za-z0-9._-]+$")
+_executions = t.executions.c
+
+
+class HistoryStore:
+    """Every execution, from the moment it is claimed, and the results of the successful ones.
+
+    Takes any SQLite or PostgreSQL engine and brings its schema up to date. Build SQLite
+    engines with :func:`~amc_magic.history.database.create_engine_for_url` (or use
+    :meth:`from_url`) to get WAL mode, a busy timeout and write transactions that are safe
+    across processes. Methods named ``get_``, ``find_``, ``list_`` and ``load_`` only read.
+    Times go in and come out as timezone-aware UTC datetimes.
+
+    Args:
+        engine: where the history lives.
+        clock: returns the current timezone-aware UTC time.
+        stale_after: how long a ``CREATING`` row without an AMC id may block its cache key.
+
+    Raises:
+        ConfigurationError: the engine is not SQLite or PostgreSQL, or the database cannot be opened.
+    """
+
+    def __init__(
+        self,
+        engine: sa.Engine,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        stale_after: timedelta = DEFAULT_STALE_AFTER,
+    ) -> None:
+        shown = engine.url.render_as_string(hide_password=True)
+        if engine.dialect.name not in SUPPORTED_BACKENDS:
+            raise ConfigurationError(f"The history database {shown} is neither SQLite nor PostgreSQL.")
+        self.engine = engine
+        self._clock = clock
+        self._stale_after = stale_after
+        try:
+            migrate(engine, clock=clock)
+        except sa.exc.OperationalError as exc:
+            raise ConfigurationError(
+                f"Cannot open the history database {shown}: {str(exc.orig).strip()}",
+                hint="Check AMC_MAGIC_DB_URL, or unset it to use the default SQLite file.",
+            ) from None
+
+    @classmethod
+    def from_url(cls, url: str | None = None, **kwargs: Any) -> HistoryStore:
+        """Open the store at ``url``; ``None`` means ``AMC_MAGIC_DB_URL`` or the default SQLite file."""
+        return cls(create_engine_for_url(url or default_database_url()), **kwargs)
+
+    def close(self) -> None:
+        """Close the engine's pooled connections."""
+        self.engine.dispose()
+
+    # --- accounts, instances, workflows --------------------------------------------------------
+
+    def save_account(self, entity_id: str, marketplace_id: str, name: str | None = None) -> None:
+        """Insert or update an AMC account (advertiser entity id and marketplace)."""
+        with write_transaction(self.engine) as conn:
+            self._upsert_account(conn, entity_id, marketplace_id, name)
+
+    def save_instance(
+        self,
+        instance_id: str,
+        *,
+        entity_id: str,
+        marketplace_id: str,
+        api_url: str,
+        instance_type: str = "STANDARD",
+        name: str | None = None,
+    ) -> InstanceRecord:
+        """Insert or update an instance and its account; returns the stored instance."""
+        now = self._clock()
+        changes: dict[str, Any] = dict(
+            entity_id=entity_id, marketplace_id=marketplace_id, api_url=api_url, instance_type=instance_type
+        )
+        if name is not None:
+            changes["name"] = name
+        with write_transaction(self.engine) as conn:
+            self._upsert_account(conn, entity_id, marketplace_id, None)
+            insert = dialect_insert(conn, t.instances).values(
+                instance_id=instance_id, created_at=now, updated_at=now, **changes
+            )
+            changes["updated_at"] = now
+            conn.execute(insert.on_conflict_do_update(index_elements=["instance_id"], set_=changes))
+            return cast(InstanceRecord, queries.instance(conn, instance_id))
+
+    def get_instance(self, instance_id: str) -> InstanceRecord | None:
+        """Return the instance saved under ``instance_id``, if any."""
+        with self.engine.connect() as conn:
+            return queries.instance(conn, instance_id)
+
+    def list_instances(self) -> list[InstanceRecord]:
+        """Return every saved instance, by id."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(t.instances).order_by(t.instances.c.instance_id))
+            return [InstanceRecord(**row._mapping) for row in rows]
+
+    def save_workflow(
+        self, workflow_id: str, *, name: str, sql_template: str, parameters: list[dict[str, Any]] | None = None
+    ) -> WorkflowRecord:
+        """Insert or update the workflow ``workflow_id`` (AMC's readable id); its UUID never changes.
+
+        Raises:
+            OptionError: ``workflow_id`` has characters AMC does not allow.
+        """
+        if not _WORKFLOW_ID.match(workflow_id):
+            raise OptionError(
+                f"Workflow id {workflow_id!r} is not valid.", hint="Use letters, digits, '.', '-' and '_' only."
+            )
+        now = self._clock()
+        changes = dict(name=name, sql_template=sql_template, parameters=parameters or [], updated_at=now)
+        with write_transaction(self.engine) as conn:
+            insert = dialect_insert(conn, t.workflows).values(
+                id=str(uuid.uuid4()), workflow_id=workflow_id, created_at=now, **changes
+            )
+            conn.execute(insert.on_conflict_do_update(index_elements=["workflow_id"], set_=changes))
+            return queries.find_workflow(conn, workflow_id)
+
+    def find_workflow(self, ref: str) -> WorkflowRecord:
+        """Return the workflow whose UUID, ``wf_...`` id or name is ``ref``.
+
+        Raises:
+            NotFoundError: nothing matches, or several workflows share the name.
+        """
+        with self.engine.connect() as conn:
+            return queries.find_workflow(conn, ref)
+
+    # --- executions: claiming and recording ------------------------------------------------
+
+    def claim_execution(
+        self,
+        *,
+        instance_id: str,
+        sql_template: str,
+        rendered_sql: str,
+        cache_key: str,
+        parameter_values: dict[str, Any],
+        window_start: datetime | None,
+        window_end: datetime | None,
+        time_zone: str,
+        window_type: str,
+        options: dict[str, Any],
+        workflow_id: str | None = None,
+    ) -> tuple[ExecutionRecord, bool]:
+        """Create a ``CREATING`` row for a new execution, unless one is already live for ``cache_key``.
+
+        Atomic across processes: of several claims of one key at the same time, exactly one
+        creates. A naive window bound is read as a clock time in ``time_zone``. ``workflow_id``
+        may be the workflow's UUID, ``wf_...`` id or name.
+
+        Returns:
+            The row, and True if this call created it (False: attach to the live execution).
+
+        Raises:
+            WindowError: ``time_zone`` is not an IANA zone.
+            NotFoundError: no workflow matches ``workflow_id``.
+        """
+        zone = zone_info(time_zone)
+        values = dict(
+            instance_id=instance_id,
+            sql_template=sql_template,
+            rendered_sql=rendered_sql,
+            cache_key=cache_key,
+            parameter_values=_jsonable(parameter_values),
+            options=_jsonable(options),
+            window_start=_as_instant(window_start, zone),
+            window_end=_as_instant(window_end, zone),
+            time_zone=time_zone,
+            window_type=window_type,
+            status=ExecutionStatus.CREATING.value,
+        )
+        while True:  # runs again only if a competing live row ended between our insert and read
+            with write_transaction(self.engine) as conn:
+                if workflow_id is not None:
+                    values["workflow_id"] = queries.find_workflow(conn, workflow_id).id
+                claimed = self._try_claim(conn, values)
+            if claimed is not None:
+                return claimed
+
+    def set_amc_id(self, local_id: str, amc_execution_id: str) -> None:
+        """Record AMC's execution id and the submission time; a ``CREATING`` row becomes ``PENDING``.
+
+        Raises:
+            NotFoundError: no execution has the id ``local_id``.
+        """
+        creating = _executions.status == ExecutionStatus.CREATING.value
+        status = sa.case((creating, ExecutionStatus.PENDING.value), else_=_executions.status)
+        self._update(local_id, amc_execution_id=amc_execution_id, submitted_at=self._clock(), status=status)
+
+    def record_status(
+        self,
+        local_id: str,
+        status: str,
+        *,
+        status_reason: str | None = None,
+        started_at: datetime | None = None,
+        finished_at: datetime | None = None,
+    ) -> bool:
+        """Record a status change, unless the row already has a final status.
+
+        ``started_at`` defaults to now on the first ``RUNNING``, ``finished_at`` to now on a final
+        status.
+
+        Returns:
+            False when the row was already final and nothing changed.
+
+        Raises:
+            ValueError: ``status`` is not one of :class:`ExecutionStatus`.
+            NotFoundError: no execution has the id ``local_id``.
+        """
+        new = ExecutionStatus(status)
+        require_aware(started_at, "started_at")
+        require_aware(finished_at, "finished_at")
+        now = self._clock()
+        values: dict[str, Any] = {"status": new.value}
+        if status_reason is not None:
+            values["status_reason"] = status_reason
+        if started_at is not None or new == ExecutionStatus.RUNNING:
+            values["started_at"] = started_at or sa.func.coalesce(_executions.started_at, now)
+        if finished_at is not None or new in FINAL_STATUSES:
+            values["finished_at"] = finished_at or sa.func.coalesce(_executions.finished_at, now)
+        not_final = _executions.status.not_in(sorted(final.value for final in FINAL_STATUSES))
+        return self._update(local_id, not_final, **values)
+
+    def record_poll(self, local_id: str) -> None:
+        """Note that AMC was just asked for the status (``last_polled_at``, ``poll_count``)."""
+        self._update(local_id, last_polled_at=self._clock(), poll_count=_executions.poll_count + 1)
+
+    def store_result(
+        self, local_id: str, frame: pd.DataFrame, *, output_columns: list[dict[str, Any]], bytes_downloaded: int
+    ) -> None:
+        """Store the result frame (as Parquet) with its row count, AMC's columns and bytes downloaded.
+
+        Raises:
+            NotFoundError: no execution has the id ``local_id``.
+        """
+        parquet = frame_to_parquet(frame)
+        stored = dict(parquet=parquet, byte_size=len(parquet), created_at=self._clock())
+        with write_transaction(self.engine) as conn:
+            queries.execution_by_id(conn, local_id)
+            insert = dialect_insert(conn, t.results).values(execution_id=local_id, **stored)
+            conn.execute(insert.on_conflict_do_update(index_elements=["execution_id"], set_=stored))
+            conn.execute(
+                sa.update(t.executions)
+                .where(_executions.id == local_id)
+                .values(row_count=len(frame), output_columns=output_columns, bytes_downloaded=bytes_downloaded)
+            )
+
+    def abandon_stale(self) -> int:
+        """Mark ``CREATING`` rows that got no AMC id within ``stale_after`` as ``ABANDONED``; returns how many."""
+        with write_transaction(self.engine) as conn:
+            return self._abandon_stale(conn, self._clock())
+
+    # --- executions: reading ---------------------------------------------------------------
+
+    def load_result(self, local_id: str) -> pd.DataFrame | None:
+        """Return the stored result of an execution, with its dtypes, or None if there is none."""
+        with self.engine.connect() as conn:
+            data = queries.result_parquet(conn, local_id)
+        return None if data is None else parquet_to_frame(data)
+
+    def find_cached(self, cache_key: str) -> ExecutionRecord | None:
+        """Return the newest ``SUCCEEDED`` execution for ``cache_key`` that has a stored result."""
+        query = (
+            sa.select(t.executions)
+            .join(t.results, t.results.c.execution_id == _executions.id)
+            .where(_executions.cache_key == cache_key, _executions.status == ExecutionStatus.SUCCEEDED.value)
+            .order_by(_executions.created_at.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else queries.execution_record(row)
+
+    def find_live(self, cache_key: str) -> ExecutionRecord | None:
+        """Return the live execution for ``cache_key`` (``CREATING`` rows gone stale do not count)."""
+        with self.engine.connect() as conn:
+            return queries.live_execution(conn, cache_key, self._clock(), self._stale_after)
+
+    def get_execution(self, ref: str) -> ExecutionRecord:
+        """Return the execution whose local id or AMC id is ``ref`` or starts with it (any case).
+
+        Raises:
+            NotFoundError: nothing matches, or the prefix matches several executions.
+        """
+        with self.engine.connect() as conn:
+            return queries.find_execution(conn, ref)
+
+    def list_executions(self, limit: int = 20, *, live_only: bool = False) -> list[ExecutionRecord]:
+        """Return executions submitted to AMC (those with an AMC id), newest first.
+
+        Raises:
+            OptionError: ``limit`` is negative.
+        """
+        if limit < 0:
+            raise OptionError(f"The number of executions to list must be 0 or more, not {limit}.")
+        query = sa.select(t.executions).where(_executions.amc_execution_id.is_not(None))
+        if live_only:
+            query = query.where(t.live_status_clause(_executions.status))
+        query = query.order_by(_executions.submitted_at.desc(), _executions.id.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return [queries.execution_record(row) for row in conn.execute(query)]
+
+    def history_frame(self, limit: int = 20) -> pd.DataFrame:
+        """Return :meth:`list_executions` as a table for people (see :func:`.listing.history_frame`)."""
+        return history_frame(self.list_executions(limit), self._clock())
+
+    # --- helpers -----------------------------------------------------------------------------
+
+    def _try_claim(self, conn: sa.Connection, values: dict[str, Any]) -> tuple[ExecutionRecord, bool] | None:
+        now = self._clock()
+        self._abandon_stale(conn, now, _executions.cache_key == values["cache_key"])
+        live = queries.live_execution(conn, values["cache_key"], now, self._stale_after)
+        if live is not None:
+            return live, False
+        local_id = str(uuid.uuid4())
+        insert = dialect_insert(conn, t.executions).values(id=local_id, created_at=now, poll_count=0, **values)
+        inserted = conn.execute(insert.on_conflict_do_nothing(), execution_options={"preserve_rowcount": True})
+        if inserted.rowcount == 1:
+            return queries.execution_by_id(conn, local_id), True
+        live = queries.live_execution(conn, values["cache_key"], now, self._stale_after)  # a rival claim won
+        return None if live is None else (live, False)
+
+    def _abandon_stale(self, conn: sa.Connection, now: datetime, *conditions: sa.ColumnElement[bool]) -> int:
+        query = (
+            sa.update(t.executions)
+            .where(queries.stale_clause(now, self._stale_after), *conditions)
+            .values(status=ExecutionStatus.ABANDONED.value, finished_at=now)
+        )
+        return conn.execute(query).rowcount
+
+    def _update(self, local_id: str, *conditions: sa.ColumnElement[bool], **values: Any) -> bool:
+        with write_transaction(self.engine) as conn:
+            query = sa.update(t.executions).where(_executions.id == local_id, *conditions).values(**values)
+            if conn.execute(query).rowcount:
+                return True
+            queries.execution_by_id(conn, local_id)
+            return False
+
+    def _upsert_account(self, conn: sa.Connection, entity_id: str, marketplace_id: str, name: str | None) -> None:
+        now = self._clock()
+        changes: dict[str, Any] = {"updated_at": now} if name is None else {"updated_at": now, "name": name}
+        insert = dialect_insert(conn, t.accounts).values(
+            entity_id=entity_id, marketplace_id=marketplace_id, name=name, created_at=now, updated_at=now
+        )
+        conn.execute(insert.on_conflict_do_update(index_elements=["entity_id", "marketplace_id"], set_=changes))
+
+
+def _as_instant(bound: datetime | None, zone: tzinfo) -> datetime | None:
+    """Read a naive window bound as a clock time in ``zone``; aware bounds are kept."""
+    return bound if bound is None or bound.tzinfo is not None else bound.replace(tzinfo=zone)
+
+
+def _jsonable(value: dict[str, Any]) -> dict[str, Any]:
+    """Return ``value`` as plain JSON data (dates as ISO text, arrays as lists)."""
+    return json.loads(json.dumps(value, default=json_default))
