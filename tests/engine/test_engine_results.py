@@ -1,0 +1,127 @@
+"""Result files to one DataFrame typed by AMC's output columns."""
+
+import pandas as pd
+import pytest
+from engine_support import INSTANCE, FakeAmc, make_engine
+
+from amc_magic.client import OutputColumn
+from amc_magic.engine import ExecutionRequest, SimulatedClock, read_result_files
+from amc_magic.engine.results import arrow_type
+from amc_magic.errors import ExecutionError
+
+COLUMNS = [
+    OutputColumn("campaign_id", "LONG"),
+    OutputColumn("units", "INTEGER"),
+    OutputColumn("cost", "DOUBLE"),
+    OutputColumn("sales", "DECIMAL(38,4)"),
+    OutputColumn("ratio", "FLOAT"),
+    OutputColumn("new_to_brand", "BOOLEAN"),
+    OutputColumn("day", "DATE"),
+    OutputColumn("first_seen", "TIMESTAMP"),
+    OutputColumn("campaign", "STRING"),
+    OutputColumn("segments", "ARRAY"),
+]
+HEADER = "campaign_id,units,cost,sales,ratio,new_to_brand,day,first_seen,campaign,segments\n"
+PART_1 = HEADER + '1,5,1.5,10.2500,0.5,true,2025-11-01,2025-11-01 05:00:00,Spring,"[a, b]"\n,,,,,,,,,\n'
+PART_2 = HEADER + '3,7,2,3,1,false,2025-11-02,2025-11-02 06:30:00.250,"",[]\n'
+EXPECTED_DTYPES = {
+    "campaign_id": "Int64",
+    "units": "Int64",
+    "cost": "float64",
+    "sales": "float64",
+    "ratio": "float64",
+    "new_to_brand": "boolean",
+    "day": "datetime64[us]",
+    "first_seen": "datetime64[us]",
+    "campaign": "string",
+    "segments": "string",
+}
+
+
+def write(tmp_path, *parts):
+    paths = []
+    for n, text in enumerate(parts):
+        path = tmp_path / f"{n}.csv"
+        path.write_text(text)
+        paths.append(path)
+    return paths
+
+
+def test_every_amc_type_gets_its_dtype_across_files(tmp_path):
+    frame = read_result_files(write(tmp_path, PART_1, PART_2), COLUMNS)
+    assert frame.dtypes.astype(str).to_dict() == EXPECTED_DTYPES
+    assert frame["campaign_id"].tolist() == [1, pd.NA, 3]
+    assert frame["new_to_brand"].tolist() == [True, pd.NA, False]
+    assert frame["sales"].iloc[0] == 10.25
+    assert frame["first_seen"].iloc[2] == pd.Timestamp("2025-11-02 06:30:00.250")
+    assert frame["day"].iloc[1] is pd.NaT
+    assert frame["campaign"].tolist() == ["Spring", pd.NA, ""]  # NULL vs quoted empty string
+    assert frame["segments"].iloc[0] == "[a, b]"
+
+
+def test_zoned_timestamps_become_utc_wall_time(tmp_path):
+    [path] = write(tmp_path, "t,n\n2025-11-01T05:00:00Z,1\n2025-11-01T07:00:00+01:00,2\n")
+    frame = read_result_files([path], [OutputColumn("t", "TIMESTAMP"), OutputColumn("n", "LONG")])
+    assert str(frame["t"].dtype) == "datetime64[us]"
+    assert frame["t"].tolist() == [pd.Timestamp("2025-11-01 05:00"), pd.Timestamp("2025-11-01 06:00")]
+
+
+def test_a_header_only_file_and_no_file_at_all_keep_the_columns(tmp_path):
+    empty = read_result_files(write(tmp_path, HEADER), COLUMNS)
+    assert len(empty) == 0 and empty.dtypes.astype(str).to_dict() == EXPECTED_DTYPES
+    nothing = read_result_files([], COLUMNS)
+    assert list(nothing.columns) == [c.name for c in COLUMNS]
+    assert nothing.dtypes.astype(str).to_dict() == EXPECTED_DTYPES
+
+
+def test_columns_amc_did_not_declare_are_inferred(tmp_path):
+    [path] = write(tmp_path, "a,extra\n1,x\n")
+    frame = read_result_files([path], [OutputColumn("a", "LONG")])
+    assert frame.dtypes.astype(str).to_dict() == {"a": "Int64", "extra": "string"}
+
+
+def test_a_file_that_contradicts_its_types_is_an_execution_error(tmp_path):
+    [path] = write(tmp_path, "n\nnot-a-number\n")
+    with pytest.raises(ExecutionError) as caught:
+        read_result_files([path], [OutputColumn("n", "LONG")])
+    assert "0.csv" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("amc", "arrow"),
+    [("LONG", "int64"), ("decimal(10,2)", "double"), ("BOOLEAN", "bool"), ("DATE", "date32[day]"), ("MAP", "string")],
+)
+def test_arrow_types(amc, arrow):
+    assert str(arrow_type(amc)) == arrow
+
+
+async def test_the_engine_downloads_every_file_concurrently():
+    clock = SimulatedClock()
+    amc = FakeAmc(
+        clock,
+        files=[PART_1.encode(), PART_2.encode(), HEADER.encode()],
+        columns=[{"name": c.name, "dataType": c.data_type} for c in COLUMNS],
+    )
+    amc.download_pause = 0.01
+    result = await make_engine(amc).run(ExecutionRequest(INSTANCE, sql="SELECT 1"))
+    assert result.files == 3 and len(result.frame) == 3 and amc.peak_downloads == 3
+    assert result.frame.dtypes.astype(str).to_dict() == EXPECTED_DTYPES
+    assert result.size_bytes == len(PART_1) + len(PART_2) + len(HEADER)
+
+
+async def test_an_expired_link_is_replaced_once():
+    clock = SimulatedClock()
+    amc = FakeAmc(clock, files=[PART_1.encode(), PART_2.encode()])
+    original = amc._link
+
+    def links_that_expire_once(execution, number):
+        url = original(execution, number)
+        if amc.expired_links == 0 and number == len(execution.files) - 1:
+            amc.expired_links = 1  # the first links expire before they are used
+        return url
+
+    amc._link = links_that_expire_once
+    result = await make_engine(amc).run(ExecutionRequest(INSTANCE, sql="SELECT 1"))
+    assert len(result.frame) == 3
+    asked = [r for r in amc.requests if r.url.path.endswith("/downloadUrls")]
+    assert len(asked) == 2
