@@ -216,7 +216,7 @@ class TextStatus:
     def update(self, event: ExecutionEvent) -> None:
         """Print a line when the status changes or the execution ends."""
         self.state = fold(self.state, event, self._clock())
-        if event.kind is EventKind.POLL or self.state.status == self._last_status:
+        if event.kind is EventKind.POLL or self.state.status in (self._last_status, "SUBMITTING"):
             return
         self._last_status = self.state.status
         self._print(summary_line(self.state, self._clock()))

@@ -197,7 +197,7 @@ def test_concurrent_generators_leave_one_complete_file(tmp_path):
     def generate() -> None:
         try:
             paths.append(ensure_database(spec, tmp_path))
-        except Exception as error:  # noqa: BLE001 - reported below
+        except Exception as error:  # reported below
             errors.append(error)
 
     threads = [threading.Thread(target=generate) for _ in range(2)]
@@ -237,8 +237,10 @@ def test_extending_reuses_the_earlier_file(tmp_path):
     old_path = ensure_database(earlier, tmp_path)
     con = duckdb.connect(str(old_path))
     try:  # a marker only the earlier file has
-        con.execute("INSERT INTO _conversion_events (ts, asin, subtype, units, new_to_brand, user_hash, key) "
-                    "VALUES (TIMESTAMP '2025-01-05 10:00:00', 0, 0, 0, false, 1, 42)")
+        con.execute(
+            "INSERT INTO _conversion_events (ts, asin, subtype, units, new_to_brand, user_hash, key) "
+            "VALUES (TIMESTAMP '2025-01-05 10:00:00', 0, 0, 0, false, 1, 42)"
+        )
     finally:
         con.close()
     new_path = ensure_database(DataSpec(today=date(2025, 1, 25), seed=5, scale=0.05), tmp_path)

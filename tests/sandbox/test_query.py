@@ -35,7 +35,9 @@ def test_only_rows_inside_the_window_are_seen(sandbox_db, raw):
     output = sandbox_db.run(
         """SELECT MIN(impression_dt_utc) AS first, MAX(impression_dt_utc) AS last, SUM(impressions) AS n
            FROM dsp_impressions""",
-        window_start=start, window_end=end, disable_aggregation_controls=True,
+        window_start=start,
+        window_end=end,
+        disable_aggregation_controls=True,
     )
     first, last, count = rows(output)[0]
     expected = raw.execute(
@@ -51,7 +53,9 @@ def test_each_table_is_windowed_on_its_own_time_column(sandbox_db, raw):
         """SELECT MIN(traffic_event_dt_utc) AS traffic_from, MIN(conversion_event_dt_utc) AS conversions_from,
                   COUNT(*) AS n
            FROM amazon_attributed_events_by_traffic_time""",
-        window_start=start, window_end=end, disable_aggregation_controls=True,
+        window_start=start,
+        window_end=end,
+        disable_aggregation_controls=True,
     )
     traffic_from, conversions_from, count = rows(output)[0]
     assert traffic_from >= start and conversions_from >= traffic_from
@@ -72,7 +76,9 @@ def test_a_window_in_another_time_zone_is_applied_in_utc(sandbox_db):
     assert start == datetime(2025, 2, 1, 5)
     output = sandbox_db.run(
         "SELECT MIN(impression_dt_utc) AS first, MAX(impression_dt_utc) AS last FROM dsp_impressions",
-        window_start=start, window_end=end, disable_aggregation_controls=True,
+        window_start=start,
+        window_end=end,
+        disable_aggregation_controls=True,
     )
     first, last = rows(output)[0]
     assert datetime(2025, 2, 1, 5) <= first < datetime(2025, 2, 1, 6)
@@ -80,7 +86,9 @@ def test_a_window_in_another_time_zone_is_applied_in_utc(sandbox_db):
     # An aware window is taken as the instant it names.
     aware = sandbox_db.run(
         "SELECT MIN(impression_dt_utc) AS first, MAX(impression_dt_utc) AS last FROM dsp_impressions",
-        window_start=local_start, window_end=local_end, disable_aggregation_controls=True,
+        window_start=local_start,
+        window_end=local_end,
+        disable_aggregation_controls=True,
     )
     assert rows(aware) == rows(output)
 
@@ -90,7 +98,8 @@ def test_built_in_parameters_are_the_window_bounds(sandbox_db):
         """SELECT BUILT_IN_PARAMETER('TIME_WINDOW_START') AS s, BUILT_IN_PARAMETER('TIME_WINDOW_END') AS e,
                   COUNT(*) AS n
            FROM conversions""",
-        **MARCH, disable_aggregation_controls=True,
+        **MARCH,
+        disable_aggregation_controls=True,
     )
     assert rows(output)[0][:2] == (datetime(2025, 3, 1), datetime(2025, 4, 1))
     assert output.columns[:2] == [("s", "TIMESTAMP"), ("e", "TIMESTAMP")]
@@ -104,12 +113,16 @@ def test_built_in_parameters_are_the_window_bounds(sandbox_db):
     ],
 )
 def test_extend_time_window_widens_that_table(sandbox_db, source):
-    query = f"SELECT MIN(impression_dt_utc) AS first, MAX(impression_dt_utc) AS last, COUNT(*) AS n FROM {source}"
-    extended = rows(sandbox_db.run(query, **MARCH, disable_aggregation_controls=True))[0]
-    widened = rows(sandbox_db.run(
-        "SELECT MIN(impression_dt_utc) AS first, MAX(impression_dt_utc) AS last, COUNT(*) AS n FROM dsp_impressions",
-        window_start=datetime(2025, 2, 15), window_end=datetime(2025, 4, 2), disable_aggregation_controls=True,
-    ))[0]
+    span = "SELECT MIN(impression_dt_utc) AS first, MAX(impression_dt_utc) AS last, COUNT(*) AS n FROM "
+    extended = rows(sandbox_db.run(span + source, **MARCH, disable_aggregation_controls=True))[0]
+    widened = rows(
+        sandbox_db.run(
+            span + "dsp_impressions",
+            window_start=datetime(2025, 2, 15),
+            window_end=datetime(2025, 4, 2),
+            disable_aggregation_controls=True,
+        )
+    )[0]
     assert extended == widened
     assert extended[0] < datetime(2025, 3, 1)
 
@@ -210,12 +223,14 @@ def test_impressions_join_attributed_conversions_by_user(sandbox_db, raw):
         GROUP BY e.campaign"""
     output = sandbox_db.run(query, **MARCH, disable_aggregation_controls=True)
     assert output.columns == [("campaign", "STRING"), ("converters", "LONG"), ("sales", "DECIMAL")]
-    expected = dict(raw.execute("""
+    expected = dict(
+        raw.execute("""
         SELECT i.campaign, count(DISTINCT i.user_id) FROM dsp_impressions i
         WHERE i.impression_dt_utc >= '2025-03-01' AND i.impression_dt_utc < '2025-04-01'
           AND i.user_id IN (SELECT user_id FROM amazon_attributed_events_by_conversion_time
                             WHERE conversion_event_dt_utc >= '2025-03-01' AND conversion_event_dt_utc < '2025-04-01')
-        GROUP BY 1""").fetchall())
+        GROUP BY 1""").fetchall()
+    )
     assert {campaign: values[0] for campaign, values in by_first_column(output).items()} == expected
     controlled = sandbox_db.run(query, **MARCH)
     assert set(rows(controlled)) == {row for row in rows(output) if row[1] >= 2}
@@ -229,7 +244,8 @@ def test_amc_time_functions(sandbox_db, raw):
                       AS within_a_day,
                   COUNT(*) AS pairs
            FROM amazon_attributed_events_by_conversion_time""",
-        **MARCH, disable_aggregation_controls=True,
+        **MARCH,
+        disable_aggregation_controls=True,
     )
     shortest, longest, within_a_day, pairs = rows(output)[0]
     assert 0 <= shortest <= longest < 14 * 86400
@@ -238,7 +254,8 @@ def test_amc_time_functions(sandbox_db, raw):
         """SELECT COUNT(*) AS n FROM dsp_impressions
            WHERE advertiser = 'Lumen Home'
              AND CONVERT_TIME_ZONE_FROM_UTC(impression_dt_utc, 'America/New_York') <> impression_dt""",
-        **MARCH, disable_aggregation_controls=True,
+        **MARCH,
+        disable_aggregation_controls=True,
     )
     assert rows(local) == [(0,)]
 
@@ -270,7 +287,9 @@ def test_amc_time_functions(sandbox_db, raw):
 def test_amc_functions(sandbox_db, expression, expected):
     output = sandbox_db.run(
         f"SELECT {expression} AS value, COUNT(*) AS n FROM conversions",
-        **MARCH, parameters={"list": [1, 2, 3]}, disable_aggregation_controls=True,
+        **MARCH,
+        parameters={"list": [1, 2, 3]},
+        disable_aggregation_controls=True,
     )
     assert rows(output)[0][0] == expected
 

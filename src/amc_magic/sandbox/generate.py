@@ -38,8 +38,34 @@ LOOKBACK_DAYS = 15  # attribution window (14 days) plus a day for clicks after l
 DAY_US = 86_400_000_000
 _EPOCH = date(1970, 1, 1)
 _WEEKDAY = np.array([0.95, 0.96, 0.98, 1.0, 1.04, 1.09, 1.03])  # Monday first
-_HOURS = np.array([1.5, 1.6, 1.6, 1.4, 1.1, 0.8, 0.5, 0.35, 0.3, 0.3, 0.35, 0.45,
-                   0.6, 0.8, 0.95, 1.05, 1.1, 1.15, 1.15, 1.2, 1.25, 1.3, 1.35, 1.45])  # by UTC hour
+_HOURS = np.array(
+    [
+        1.5,
+        1.6,
+        1.6,
+        1.4,
+        1.1,
+        0.8,
+        0.5,
+        0.35,
+        0.3,
+        0.3,
+        0.35,
+        0.45,
+        0.6,
+        0.8,
+        0.95,
+        1.05,
+        1.1,
+        1.15,
+        1.15,
+        1.2,
+        1.25,
+        1.3,
+        1.35,
+        1.45,
+    ]
+)  # by UTC hour
 _VIEW_CONVERSION = 0.006
 _CLICK_CONVERSION = 0.12
 _PROMOTED_SHARE = 0.75
@@ -274,14 +300,22 @@ class _World:
         delay = np.floor(delay_u * delay_u * delay_u * 14 * 86_400).astype(np.int64)
         promoted = self.promoted[campaign, below(key, F.PROMOTED, self.promoted_count[campaign])]
         asin = np.where(uniform(key, F.HALO) < _PROMOTED_SHARE, promoted, below(key, F.ASIN, ASINS_PER_ADVERTISER))
-        driven = {"key": key, "ts": traffic["ts"][spawned] + delay * 1_000_000, "user": traffic["user"][spawned],
-                  "asin": self._asin(campaign, asin)}
+        driven = {
+            "key": key,
+            "ts": traffic["ts"][spawned] + delay * 1_000_000,
+            "user": traffic["user"][spawned],
+            "asin": self._asin(campaign, asin),
+        }
 
         adv_ids = np.array([a.advertiser_id for a in cat.ADVERTISERS])
         day, a, i = self._counts(Stream.ORGANIC_COUNT, days, adv_ids, [cat.ORGANIC_DAILY] * len(adv_ids))
         row = self.rand.row(Stream.ORGANIC, day, adv_ids[a], i)
-        organic = {"key": row, "ts": self._time(row, day), "user": below(row, F.USER, self.users),
-                   "asin": a * ASINS_PER_ADVERTISER + below(row, F.ASIN, ASINS_PER_ADVERTISER)}
+        organic = {
+            "key": row,
+            "ts": self._time(row, day),
+            "user": below(row, F.USER, self.users),
+            "asin": a * ASINS_PER_ADVERTISER + below(row, F.ASIN, ASINS_PER_ADVERTISER),
+        }
 
         out = {k: np.concatenate([driven[k], organic[k]]) for k in driven}
         out["subtype"] = weighted(out["key"], F.SUBTYPE, [s[1] for s in cat.CONVERSION_SUBTYPES])

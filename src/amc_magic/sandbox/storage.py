@@ -33,7 +33,6 @@ _FACTS: dict[str, str] = {
 }
 
 
-
 def _hex(column: str) -> str:
     """SQL for a 64-bit hash as 16 hex digits (how user, event and conversion ids look)."""
     return f"format('{{:016x}}', {column})"
@@ -250,10 +249,14 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, columns: Columns) -> Non
 
 
 def _arrow(columns: Columns) -> pa.Table:
-    return pa.table({
-        name: pa.array(values, type=pa.timestamp("us")) if name == "ts" or name.endswith("_ts") else pa.array(values)
-        for name, values in columns.items()
-    })
+    return pa.table(
+        {
+            name: pa.array(values, type=pa.timestamp("us"))
+            if name == "ts" or name.endswith("_ts")
+            else pa.array(values)
+            for name, values in columns.items()
+        }
+    )
 
 
 def _dimensions() -> dict[str, pa.Table]:
@@ -344,4 +347,3 @@ def _dimensions() -> dict[str, pa.Table]:
         },
     }
     return {name: pa.table(columns) for name, columns in tables.items()}
-

@@ -83,8 +83,7 @@ def apply(table: pa.Table, threshold_plan: ThresholdPlan) -> tuple[pa.Table, int
         else:
             counts = column.cast(pa.float64()).fill_null(0).to_numpy(zero_copy_only=False)
         users = np.minimum(users, np.where(counts > 0, counts, np.inf))
-    users = np.where(np.isfinite(users), users, 0.0) if threshold_plan.paths else np.zeros(table.num_rows)
-    keep = users >= threshold_plan.min_users
+    keep = np.where(np.isfinite(users), users, 0.0) >= threshold_plan.min_users
     kept = table.select(range(visible)).filter(pa.array(keep))
     return kept, int(table.num_rows - kept.num_rows)
 
@@ -161,7 +160,8 @@ class _Augmenter:
     def _select(self, select: exp.Select) -> list[PathKind]:
         aggregating = _aggregates(select)
         distinct = select.args.get("distinct")
-        if distinct and (aggregating or distinct.args.get("on") or any(p.find(exp.Window) for p in select.expressions)):
+        windowed = any(p.find(exp.Window) for p in select.expressions)
+        if distinct and (aggregating or windowed or distinct.args.get("on")):
             return []  # grouping by the output would change it
         paths = [path for source in _sources(select) for path in self._source_paths(source)]
         if not paths:
@@ -199,10 +199,10 @@ class _Augmenter:
 
 
 def _branch_selects(query: exp.Expression) -> list[exp.Select]:
-    """The SELECTs whose rows a (possibly nested) union outputs."""
+    """The SELECTs whose rows a (possibly nested) set operation combines."""
     if isinstance(query, exp.Subquery):
         return _branch_selects(query.this)
-    if isinstance(query, exp.Union):
+    if isinstance(query, exp.SetOperation):
         return _branch_selects(query.left) + _branch_selects(query.right)
     return [query] if isinstance(query, exp.Select) else []
 
@@ -213,9 +213,8 @@ def _as_counts(query: exp.Expression, kinds: list[PathKind]) -> None:
         hidden = select.expressions[len(select.expressions) - len(kinds) :]
         for projection, kind in zip(hidden, kinds, strict=True):
             if kind is PathKind.USER_IDS:
-                present = exp.If(this=exp.Not(this=exp.Is(this=projection.this.copy(), expression=exp.Null())),
-                                 true=exp.Literal.number(1), false=exp.Literal.number(0))
-                projection.set("this", present)
+                missing = exp.Is(this=projection.this.copy(), expression=exp.Null())
+                projection.set("this", exp.If(this=missing, true=exp.Literal.number(0), false=exp.Literal.number(1)))
 
 
 def _pad(query: exp.Expression, have: int, want: int) -> None:
@@ -270,7 +269,7 @@ class _Requirement:
         self._seen.add(key)
         if isinstance(query, exp.Subquery):
             self._relation(query.this, position, regrouped=regrouped)
-        elif isinstance(query, exp.Union):
+        elif isinstance(query, exp.SetOperation):
             self._relation(query.left, position, regrouped=regrouped)
             self._relation(query.right, position, regrouped=regrouped)
         elif isinstance(query, exp.Select):
