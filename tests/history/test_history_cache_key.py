@@ -95,3 +95,11 @@ def test_anything_that_changes_the_result_changes_the_key(overrides: dict) -> No
 def test_an_unknown_time_zone_is_a_window_error() -> None:
     with pytest.raises(WindowError, match="Unknown time zone 'Nowhere/City'"):
         key(window_start=datetime(2026, 3, 1, tzinfo=UTC), time_zone="Nowhere/City")
+
+
+def test_history_sql_column_skips_leading_comments():
+    from amc_magic.history.listing import first_line
+
+    assert first_line("-- Reach by campaign\n\n  SELECT campaign\nFROM t") == "SELECT campaign"
+    assert first_line("-- only a comment") == "-- only a comment"
+    assert first_line("   \n") == ""

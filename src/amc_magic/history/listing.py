@@ -33,6 +33,7 @@ def history_frame(records: Sequence[ExecutionRecord], now: datetime) -> pd.DataF
         columns=list(HISTORY_COLUMNS),
     )
     frame["duration"] = frame["duration"].dt.round("s")
+    frame["submitted"] = frame["submitted"].dt.floor("s")
     return frame
 
 
@@ -49,8 +50,9 @@ def describe_window(record: ExecutionRecord) -> str:
 
 
 def first_line(sql: str) -> str:
-    """Return the first non-blank line of ``sql``, stripped."""
-    return next((line.strip() for line in sql.splitlines() if line.strip()), "")
+    """Return the first line of ``sql`` that is neither blank nor a ``--`` comment, stripped."""
+    lines = [line.strip() for line in sql.splitlines() if line.strip()]
+    return next((line for line in lines if not line.startswith("--")), lines[0] if lines else "")
 
 
 def _duration(record: ExecutionRecord, now: datetime) -> timedelta | None:
