@@ -53,7 +53,7 @@ def independent_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def raw(sandbox_file: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+def raw_db(sandbox_file: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """A plain read-only DuckDB connection to the session's data file."""
     con = duckdb.connect(str(sandbox_file), read_only=True)
     yield con

@@ -30,25 +30,25 @@ def _fingerprint(path: Path, table: str, where: str = "TRUE") -> tuple[int, int]
 
 
 @pytest.mark.parametrize("table", ALL_TABLES)
-def test_tables_have_exactly_the_schema_columns_and_types(raw, table):
-    described = raw.execute(f"DESCRIBE {table}").fetchall()
+def test_tables_have_exactly_the_schema_columns_and_types(raw_db, table):
+    described = raw_db.execute(f"DESCRIBE {table}").fetchall()
     expected = [(c.name, duckdb_type(c.data_type)) for c in schema.TABLES[table].columns]
     assert [(name, kind) for name, kind, *_ in described] == expected
 
 
-def test_data_runs_from_the_first_day_to_two_days_before_today(raw, sandbox_spec):
+def test_data_runs_from_the_first_day_to_two_days_before_today(raw_db, sandbox_spec):
     days = "SELECT min(impression_date_utc), max(impression_date_utc) FROM dsp_impressions"
-    first, last = raw.execute(days).fetchone()
+    first, last = raw_db.execute(days).fetchone()
     assert (first, last) == (FIRST_DAY, sandbox_spec.today - timedelta(days=2))
     assert (first, last) == (sandbox_spec.first_day, sandbox_spec.last_day)
     for table in ALL_TABLES:
         time_column = schema.TABLES[table].time_column
-        latest = raw.execute(f"SELECT max({time_column}) FROM {table}").fetchone()[0]
+        latest = raw_db.execute(f"SELECT max({time_column}) FROM {table}").fetchone()[0]
         assert latest.date() <= sandbox_spec.last_day
 
 
-def test_every_click_follows_an_impression_of_the_same_user_and_campaign(raw):
-    clicks, orphans, not_after = raw.execute("""
+def test_every_click_follows_an_impression_of_the_same_user_and_campaign(raw_db):
+    clicks, orphans, not_after = raw_db.execute("""
         SELECT count(*),
                count(*) FILTER (WHERE i.user_id IS NULL),
                count(*) FILTER (WHERE c.click_dt_utc <= c.impression_dt_utc)
@@ -64,8 +64,8 @@ ATTRIBUTED = ["amazon_attributed_events_by_conversion_time", "amazon_attributed_
 
 
 @pytest.mark.parametrize("table", ATTRIBUTED)
-def test_attributed_conversions_follow_traffic_within_14_days(raw, table):
-    pairs, too_late, early, missing_conversion, missing_traffic = raw.execute(f"""
+def test_attributed_conversions_follow_traffic_within_14_days(raw_db, table):
+    pairs, too_late, early, missing_conversion, missing_traffic = raw_db.execute(f"""
         SELECT count(*),
                count(*) FILTER (WHERE conversion_event_dt_utc - traffic_event_dt_utc >= INTERVAL 14 DAY),
                count(*) FILTER (WHERE conversion_event_dt_utc < traffic_event_dt_utc),
@@ -103,34 +103,34 @@ def test_both_attributed_tables_hold_the_same_pairs(sandbox_file):
     assert differing == 0
 
 
-def test_attributed_purchases_are_orders_of_the_campaign_advertisers_products(raw):
-    bad = raw.execute("""
+def test_attributed_purchases_are_orders_of_the_campaign_advertisers_products(raw_db):
+    bad = raw_db.execute("""
         SELECT count(*) FROM amazon_attributed_events_by_conversion_time
         WHERE purchases > total_purchases OR units_sold > total_units_sold OR product_sales > total_product_sales
            OR (total_purchases = 1) <> (conversion_event_subtype = 'order')
     """).fetchone()[0]
     assert bad == 0
-    advertisers_per_asin = raw.execute("""
+    advertisers_per_asin = raw_db.execute("""
         SELECT max(n) FROM (SELECT tracked_asin, count(DISTINCT advertiser_id) AS n
                             FROM amazon_attributed_events_by_conversion_time GROUP BY 1)
     """).fetchone()[0]
     assert advertisers_per_asin == 1
 
 
-def test_campaigns_belong_to_one_advertiser(raw):
+def test_campaigns_belong_to_one_advertiser(raw_db):
     for table in ("dsp_impressions", "dsp_clicks", "amazon_attributed_events_by_traffic_time"):
         per_campaign = f"SELECT campaign_id, count(DISTINCT advertiser_id) AS n FROM {table} GROUP BY 1"
-        assert raw.execute(f"SELECT max(n) FROM ({per_campaign})").fetchone()[0] == 1
+        assert raw_db.execute(f"SELECT max(n) FROM ({per_campaign})").fetchone()[0] == 1
 
 
-def test_traffic_is_skewed_with_small_campaigns_under_100_users(raw):
-    reach = dict(raw.execute("SELECT campaign, count(DISTINCT user_id) FROM dsp_impressions GROUP BY 1").fetchall())
+def test_traffic_is_skewed_with_small_campaigns_under_100_users(raw_db):
+    reach = dict(raw_db.execute("SELECT campaign, count(DISTINCT user_id) FROM dsp_impressions GROUP BY 1").fetchall())
     small = [name for name, users in reach.items() if users < 100]
     big = sorted(reach.values(), reverse=True)[:3]
     assert len(small) >= 3
     assert min(big) > 10 * max(reach[name] for name in small)
     small_sa = "SELECT campaign FROM sponsored_ads_traffic GROUP BY 1 HAVING count(DISTINCT user_id) < 100"
-    assert raw.execute(f"SELECT count(*) FROM ({small_sa})").fetchone()[0] >= 1
+    assert raw_db.execute(f"SELECT count(*) FROM ({small_sa})").fetchone()[0] >= 1
 
 
 @pytest.mark.parametrize(
@@ -145,12 +145,12 @@ def test_traffic_is_skewed_with_small_campaigns_under_100_users(raw):
         ("conversions", "event_subtype", 3),
     ],
 )
-def test_dimensions_have_several_values(raw, table, column, at_least):
-    assert raw.execute(f"SELECT count(DISTINCT {column}) FROM {table}").fetchone()[0] >= at_least
+def test_dimensions_have_several_values(raw_db, table, column, at_least):
+    assert raw_db.execute(f"SELECT count(DISTINCT {column}) FROM {table}").fetchone()[0] >= at_least
 
 
-def test_local_times_follow_the_advertiser_time_zone(raw):
-    wrong = raw.execute("""
+def test_local_times_follow_the_advertiser_time_zone(raw_db):
+    wrong = raw_db.execute("""
         SELECT count(*) FROM dsp_impressions WHERE advertiser = 'Lumen Home'
         AND impression_dt <> timezone('America/New_York', timezone('UTC', impression_dt_utc))
     """).fetchone()[0]

@@ -30,7 +30,7 @@ def by_first_column(output: QueryOutput) -> dict:
 # --- time window ----------------------------------------------------------------------------
 
 
-def test_only_rows_inside_the_window_are_seen(sandbox_db, raw):
+def test_only_rows_inside_the_window_are_seen(sandbox_db, raw_db):
     start, end = datetime(2025, 2, 10, 6, 30), datetime(2025, 2, 11, 18, 0)
     output = sandbox_db.run(
         """SELECT MIN(impression_dt_utc) AS first, MAX(impression_dt_utc) AS last, SUM(impressions) AS n
@@ -40,14 +40,14 @@ def test_only_rows_inside_the_window_are_seen(sandbox_db, raw):
         disable_aggregation_controls=True,
     )
     first, last, count = rows(output)[0]
-    expected = raw.execute(
+    expected = raw_db.execute(
         "SELECT count(*) FROM dsp_impressions WHERE impression_dt_utc >= ? AND impression_dt_utc < ?", [start, end]
     ).fetchone()[0]
     assert start <= first and last < end
     assert count == expected > 0
 
 
-def test_each_table_is_windowed_on_its_own_time_column(sandbox_db, raw):
+def test_each_table_is_windowed_on_its_own_time_column(sandbox_db, raw_db):
     start, end = datetime(2025, 3, 5), datetime(2025, 3, 6)
     output = sandbox_db.run(
         """SELECT MIN(traffic_event_dt_utc) AS traffic_from, MIN(conversion_event_dt_utc) AS conversions_from,
@@ -59,7 +59,7 @@ def test_each_table_is_windowed_on_its_own_time_column(sandbox_db, raw):
     )
     traffic_from, conversions_from, count = rows(output)[0]
     assert traffic_from >= start and conversions_from >= traffic_from
-    expected = raw.execute(
+    expected = raw_db.execute(
         """SELECT count(*) FROM amazon_attributed_events_by_traffic_time
            WHERE traffic_event_dt_utc >= ? AND traffic_event_dt_utc < ?""",
         [start, end],
@@ -213,7 +213,7 @@ def test_a_parameter_without_a_value_is_a_compile_error(sandbox_db):
 # --- joins and functions --------------------------------------------------------------------
 
 
-def test_impressions_join_attributed_conversions_by_user(sandbox_db, raw):
+def test_impressions_join_attributed_conversions_by_user(sandbox_db, raw_db):
     query = """
         WITH exposed AS (SELECT user_id, campaign FROM dsp_impressions GROUP BY user_id, campaign),
              converted AS (SELECT user_id, SUM(total_product_sales) AS sales
@@ -224,7 +224,7 @@ def test_impressions_join_attributed_conversions_by_user(sandbox_db, raw):
     output = sandbox_db.run(query, **MARCH, disable_aggregation_controls=True)
     assert output.columns == [("campaign", "STRING"), ("converters", "LONG"), ("sales", "DECIMAL")]
     expected = dict(
-        raw.execute("""
+        raw_db.execute("""
         SELECT i.campaign, count(DISTINCT i.user_id) FROM dsp_impressions i
         WHERE i.impression_dt_utc >= '2025-03-01' AND i.impression_dt_utc < '2025-04-01'
           AND i.user_id IN (SELECT user_id FROM amazon_attributed_events_by_conversion_time
@@ -236,7 +236,7 @@ def test_impressions_join_attributed_conversions_by_user(sandbox_db, raw):
     assert set(rows(controlled)) == {row for row in rows(output) if row[1] >= 2}
 
 
-def test_amc_time_functions(sandbox_db, raw):
+def test_amc_time_functions(sandbox_db, raw_db):
     output = sandbox_db.run(
         """SELECT MIN(SECONDS_BETWEEN(traffic_event_dt_utc, conversion_event_dt_utc)) AS shortest,
                   MAX(SECONDS_BETWEEN(traffic_event_dt_utc, conversion_event_dt_utc)) AS longest,

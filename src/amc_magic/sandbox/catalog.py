@@ -101,82 +101,31 @@ ADVERTISERS: tuple[Advertiser, ...] = (
     ),
 )
 
+# fmt: off
 DSP_CAMPAIGNS: tuple[DspCampaign, ...] = (
-    DspCampaign(
-        31001,
-        "Northwind - Always On Prospecting",
-        2001,
-        900,
-        80_000,
-        "display",
-        6.0,
-        0.004,
-        ("In-Market Outdoor", "Lifestyle Campers", "Contextual Hiking"),
-        (0, 1, 2),
-    ),
-    DspCampaign(
-        31002,
-        "Lumen - Remarketing",
-        2002,
-        700,
-        15_000,
-        "display",
-        9.0,
-        0.006,
-        ("Product Viewers 30d", "Cart Abandoners 14d"),
-        (0, 1, 4),
-    ),
-    DspCampaign(
-        31003,
-        "Cobalt - Brand Awareness Video",
-        2003,
-        800,
-        100_000,
-        "video",
-        14.0,
-        0.002,
-        ("Online Video Broad", "Music Lovers", "Commuters"),
-        (0, 1),
-    ),
-    DspCampaign(
-        31004,
-        "Northwind - Spring Collection",
-        2001,
-        250,
-        10_000,
-        "display",
-        7.5,
-        0.005,
-        ("Gardeners", "Weekend Travelers"),
-        (3, 4),
-    ),
-    DspCampaign(
-        31005, "Lumen - Streaming TV", 2002, 180, 12_000, "video", 28.0, 0.001, ("Fire TV Households",), (2, 3)
-    ),
-    DspCampaign(31006, "Cobalt - Audio Ads", 2003, 120, 6_000, "audio", 12.0, 0.001, ("Music Streamers",), (2, 3)),
-    DspCampaign(
-        31007,
-        "Northwind - Local Store Test",
-        2001,
-        8,
-        60,
-        "display",
-        5.0,
-        0.01,
-        ("Store Radius 5mi",),
-        (0,),
-        small=True,
-    ),
-    DspCampaign(
-        31008, "Lumen - Loyalty Pilot", 2002, 5, 40, "display", 5.0, 0.01, ("Loyalty Members",), (1,), small=True
-    ),
-    DspCampaign(
-        31009, "Cobalt - Creator Collab", 2003, 6, 80, "video", 10.0, 0.01, ("Creator Followers",), (1,), small=True
-    ),
-    DspCampaign(
-        31010, "Lumen - Influencer Test", 2002, 2, 25, "display", 5.0, 0.01, ("Influencer Audience",), (4,), small=True
-    ),
+    # id, name, advertiser, daily, audience, creative type, CPM, CTR, line items, promoted ASINs
+    DspCampaign(31001, "Northwind - Always On Prospecting", 2001, 900, 80_000, "display", 6.0, 0.004,
+                ("In-Market Outdoor", "Lifestyle Campers", "Contextual Hiking"), (0, 1, 2)),
+    DspCampaign(31002, "Lumen - Remarketing", 2002, 700, 15_000, "display", 9.0, 0.006,
+                ("Product Viewers 30d", "Cart Abandoners 14d"), (0, 1, 4)),
+    DspCampaign(31003, "Cobalt - Brand Awareness Video", 2003, 800, 100_000, "video", 14.0, 0.002,
+                ("Online Video Broad", "Music Lovers", "Commuters"), (0, 1)),
+    DspCampaign(31004, "Northwind - Spring Collection", 2001, 250, 10_000, "display", 7.5, 0.005,
+                ("Gardeners", "Weekend Travelers"), (3, 4)),
+    DspCampaign(31005, "Lumen - Streaming TV", 2002, 180, 12_000, "video", 28.0, 0.001,
+                ("Fire TV Households",), (2, 3)),
+    DspCampaign(31006, "Cobalt - Audio Ads", 2003, 120, 6_000, "audio", 12.0, 0.001,
+                ("Music Streamers",), (2, 3)),
+    DspCampaign(31007, "Northwind - Local Store Test", 2001, 8, 60, "display", 5.0, 0.01,
+                ("Store Radius 5mi",), (0,), small=True),
+    DspCampaign(31008, "Lumen - Loyalty Pilot", 2002, 5, 40, "display", 5.0, 0.01,
+                ("Loyalty Members",), (1,), small=True),
+    DspCampaign(31009, "Cobalt - Creator Collab", 2003, 6, 80, "video", 10.0, 0.01,
+                ("Creator Followers",), (1,), small=True),
+    DspCampaign(31010, "Lumen - Influencer Test", 2002, 2, 25, "display", 5.0, 0.01,
+                ("Influencer Audience",), (4,), small=True),
 )
+# fmt: on
 
 CREATIVE_SIZES: dict[str, tuple[str, ...]] = {
     "display": ("300x250", "728x90", "160x600", "320x50"),
@@ -184,166 +133,64 @@ CREATIVE_SIZES: dict[str, tuple[str, ...]] = {
     "audio": ("audio",),
 }
 
-_KW = "EXACT", "PHRASE", "BROAD", "TARGETING_EXPRESSION"
+EXACT, PHRASE, BROAD, EXPRESSION = "EXACT", "PHRASE", "BROAD", "TARGETING_EXPRESSION"
 
+# fmt: off
 SA_CAMPAIGNS: tuple[SaCampaign, ...] = (
-    SaCampaign(
-        41001,
-        "Northwind SP - Tents & Camping",
-        2001,
-        "sponsored_products",
-        400,
-        60_000,
-        1.10,
-        0.03,
-        (
-            AdGroup(
-                "Exact - Tents",
-                (
-                    Target("camping tent", _KW[0], ("camping tent",)),
-                    Target("4 person tent", _KW[0], ("4 person tent",)),
-                ),
-            ),
-            AdGroup(
-                "Broad - Camping Gear",
-                (
-                    Target("camping gear", _KW[2], ("camping gear", "camping gear for family", "camping essentials")),
-                    Target("sleeping bag", _KW[1], ("sleeping bag", "warm sleeping bag", "sleeping bag for kids")),
-                ),
-            ),
-            AdGroup("Auto", (Target("close-match", _KW[3], ("backpacking tent", "tent", "camp stove")),)),
-        ),
-        (0, 1, 2),
-    ),
-    SaCampaign(
-        41002,
-        "Northwind SB - Brand Defense",
-        2001,
-        "sponsored_brands",
-        160,
-        25_000,
-        1.60,
-        0.025,
-        (
-            AdGroup(
-                "Brand Terms",
-                (
-                    Target("northwind", _KW[0], ("northwind",)),
-                    Target("northwind outdoor", _KW[1], ("northwind outdoor", "northwind outdoor tent")),
-                ),
-            ),
-        ),
-        (0, 1, 2, 3),
-    ),
-    SaCampaign(
-        41003,
-        "Lumen SP - Smart Lighting",
-        2002,
-        "sponsored_products",
-        320,
-        45_000,
-        0.85,
-        0.035,
-        (
-            AdGroup(
-                "Exact - Bulbs",
-                (
-                    Target("smart bulb", _KW[0], ("smart bulb",)),
-                    Target("wifi light bulb", _KW[0], ("wifi light bulb",)),
-                ),
-            ),
-            AdGroup(
-                "Category - Lighting",
-                (Target('category="Smart Lighting"', _KW[3], ("led strip lights", "smart lights", "desk lamp")),),
-            ),
-        ),
-        (0, 1, 2),
-    ),
-    SaCampaign(
-        41004,
-        "Lumen SD - Retargeting Views",
-        2002,
-        "sponsored_display",
-        200,
-        20_000,
-        0.70,
-        0.008,
-        (
-            AdGroup("Views Remarketing", (Target("views=(exact-product lookback=30)", _KW[3], ()),)),
-            AdGroup("In-Market Home", (Target('audience="In-market Home Improvement"', _KW[3], ()),)),
-        ),
-        (0, 3),
-    ),
-    SaCampaign(
-        41005,
-        "Cobalt SP - Headphones",
-        2003,
-        "sponsored_products",
-        240,
-        35_000,
-        1.40,
-        0.03,
-        (
-            AdGroup(
-                "Exact - Headphones",
-                (
-                    Target("noise cancelling headphones", _KW[0], ("noise cancelling headphones",)),
-                    Target("wireless earbuds", _KW[0], ("wireless earbuds",)),
-                ),
-            ),
-            AdGroup(
-                "Phrase - Audio",
-                (
-                    Target("bluetooth speaker", _KW[1], ("bluetooth speaker", "waterproof bluetooth speaker")),
-                    Target("soundbar", _KW[1], ("soundbar", "soundbar for tv")),
-                ),
-            ),
-        ),
-        (0, 1, 2, 3),
-    ),
-    SaCampaign(
-        41006,
-        "Cobalt STV - Launch",
-        2003,
-        "sponsored_tv",
-        100,
-        30_000,
-        25.0,
-        0.0,
-        (AdGroup("Streaming Audiences", (Target('audience="Streaming TV Enthusiasts"', _KW[3], ()),)),),
-        (3,),
-    ),
-    SaCampaign(
-        41007,
-        "Cobalt SB - Video Test",
-        2003,
-        "sponsored_brands",
-        4,
-        50,
-        2.00,
-        0.05,
-        (
-            AdGroup(
-                "Video Test", (Target("audiophile headphones", _KW[2], ("audiophile headphones", "studio headphones")),)
-            ),
-        ),
-        (0,),
-        small=True,
-    ),
-    SaCampaign(
-        41008,
-        "Northwind SP - Clearance",
-        2001,
-        "sponsored_products",
-        3,
-        35,
-        0.60,
-        0.05,
-        (AdGroup("Clearance", (Target("camping lantern", _KW[2], ("camping lantern", "led lantern")),)),),
-        (3,),
-        small=True,
-    ),
+    # id, name, advertiser, ad product, daily, audience, price, CTR, ad groups, promoted ASINs
+    SaCampaign(41001, "Northwind SP - Tents & Camping", 2001, "sponsored_products", 400, 60_000, 1.10, 0.03, (
+        AdGroup("Exact - Tents", (
+            Target("camping tent", EXACT, ("camping tent",)),
+            Target("4 person tent", EXACT, ("4 person tent",)),
+        )),
+        AdGroup("Broad - Camping Gear", (
+            Target("camping gear", BROAD, ("camping gear", "camping gear for family", "camping essentials")),
+            Target("sleeping bag", PHRASE, ("sleeping bag", "warm sleeping bag", "sleeping bag for kids")),
+        )),
+        AdGroup("Auto", (Target("close-match", EXPRESSION, ("backpacking tent", "tent", "camp stove")),)),
+    ), (0, 1, 2)),
+    SaCampaign(41002, "Northwind SB - Brand Defense", 2001, "sponsored_brands", 160, 25_000, 1.60, 0.025, (
+        AdGroup("Brand Terms", (
+            Target("northwind", EXACT, ("northwind",)),
+            Target("northwind outdoor", PHRASE, ("northwind outdoor", "northwind outdoor tent")),
+        )),
+    ), (0, 1, 2, 3)),
+    SaCampaign(41003, "Lumen SP - Smart Lighting", 2002, "sponsored_products", 320, 45_000, 0.85, 0.035, (
+        AdGroup("Exact - Bulbs", (
+            Target("smart bulb", EXACT, ("smart bulb",)),
+            Target("wifi light bulb", EXACT, ("wifi light bulb",)),
+        )),
+        AdGroup("Category - Lighting", (
+            Target('category="Smart Lighting"', EXPRESSION, ("led strip lights", "smart lights", "desk lamp")),
+        )),
+    ), (0, 1, 2)),
+    SaCampaign(41004, "Lumen SD - Retargeting Views", 2002, "sponsored_display", 200, 20_000, 0.70, 0.008, (
+        AdGroup("Views Remarketing", (Target("views=(exact-product lookback=30)", EXPRESSION, ()),)),
+        AdGroup("In-Market Home", (Target('audience="In-market Home Improvement"', EXPRESSION, ()),)),
+    ), (0, 3)),
+    SaCampaign(41005, "Cobalt SP - Headphones", 2003, "sponsored_products", 240, 35_000, 1.40, 0.03, (
+        AdGroup("Exact - Headphones", (
+            Target("noise cancelling headphones", EXACT, ("noise cancelling headphones",)),
+            Target("wireless earbuds", EXACT, ("wireless earbuds",)),
+        )),
+        AdGroup("Phrase - Audio", (
+            Target("bluetooth speaker", PHRASE, ("bluetooth speaker", "waterproof bluetooth speaker")),
+            Target("soundbar", PHRASE, ("soundbar", "soundbar for tv")),
+        )),
+    ), (0, 1, 2, 3)),
+    SaCampaign(41006, "Cobalt STV - Launch", 2003, "sponsored_tv", 100, 30_000, 25.0, 0.0, (
+        AdGroup("Streaming Audiences", (Target('audience="Streaming TV Enthusiasts"', EXPRESSION, ()),)),
+    ), (3,)),
+    SaCampaign(41007, "Cobalt SB - Video Test", 2003, "sponsored_brands", 4, 50, 2.00, 0.05, (
+        AdGroup("Video Test", (
+            Target("audiophile headphones", BROAD, ("audiophile headphones", "studio headphones")),
+        )),
+    ), (0,), small=True),
+    SaCampaign(41008, "Northwind SP - Clearance", 2001, "sponsored_products", 3, 35, 0.60, 0.05, (
+        AdGroup("Clearance", (Target("camping lantern", BROAD, ("camping lantern", "led lantern")),)),
+    ), (3,), small=True),
 )
+# fmt: on
 
 PLACEMENTS: dict[str, tuple[tuple[str, float], ...]] = {
     "sponsored_products": (

@@ -10,8 +10,9 @@ The default cache dir is the user cache dir of ``platformdirs`` (e.g. ``~/.cache
 on Linux). A file for a later last day is made by copying the newest earlier file of the same seed,
 scale and version and appending the missing days; generation is day-deterministic, so the earlier
 days stay identical and the result equals a fresh generation. Files are written under a temporary
-name and renamed into place, so concurrent generators never expose a partial file (the last rename
-wins; both wrote the same data). Older files of the same key are then removed, where the OS allows.
+name and renamed into place, so concurrent generators never expose a partial file (a generator that
+finds the file already there keeps it: both hold the same data). Older files of the same key are
+then removed, where the OS allows (an open file is kept on Windows).
 """
 
 from __future__ import annotations
@@ -90,7 +91,8 @@ def ensure_database(spec: DataSpec, cache_dir: Path | None = None) -> Path:
     try:
         since = _start_from_earlier(spec, directory, scratch)
         _generate(scratch, spec, since)
-        os.replace(scratch, target)
+        if not target.exists():  # else another process finished first: keep its (identical) file
+            os.replace(scratch, target)
     finally:
         for leftover in (scratch, scratch.with_name(scratch.name + ".wal")):
             leftover.unlink(missing_ok=True)

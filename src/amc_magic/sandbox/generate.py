@@ -38,34 +38,12 @@ LOOKBACK_DAYS = 15  # attribution window (14 days) plus a day for clicks after l
 DAY_US = 86_400_000_000
 _EPOCH = date(1970, 1, 1)
 _WEEKDAY = np.array([0.95, 0.96, 0.98, 1.0, 1.04, 1.09, 1.03])  # Monday first
-_HOURS = np.array(
-    [
-        1.5,
-        1.6,
-        1.6,
-        1.4,
-        1.1,
-        0.8,
-        0.5,
-        0.35,
-        0.3,
-        0.3,
-        0.35,
-        0.45,
-        0.6,
-        0.8,
-        0.95,
-        1.05,
-        1.1,
-        1.15,
-        1.15,
-        1.2,
-        1.25,
-        1.3,
-        1.35,
-        1.45,
-    ]
-)  # by UTC hour
+# fmt: off
+_HOURS = np.array([  # relative volume by UTC hour: US evenings are busiest
+    1.5, 1.6, 1.6, 1.4, 1.1, 0.8, 0.5, 0.35, 0.3, 0.3, 0.35, 0.45,
+    0.6, 0.8, 0.95, 1.05, 1.1, 1.15, 1.15, 1.2, 1.25, 1.3, 1.35, 1.45,
+])
+# fmt: on
 _VIEW_CONVERSION = 0.006
 _CLICK_CONVERSION = 0.12
 _PROMOTED_SHARE = 0.75
@@ -89,8 +67,8 @@ class F(enum.IntEnum):
 
     COUNT, COUNT_ROUND, USER, HOUR, SECOND, LINE_ITEM, CREATIVE, SUPPLY, APP, COST, BID = range(11)
     CLICK, CLICK_DELAY, CLICK_KEY, CLICK_COST, TARGET, TERM, PLACEMENT, ASIN = range(11, 19)
-    SPAWN, CONVERSION, DELAY, SUBTYPE, PROMOTED, HALO, UNITS, NEW_TO_BRAND = range(20, 28)
-    DEVICE, PLACE, POSTAL, USER_ID = range(28, 32)
+    SPAWN, CONVERSION, DELAY, SUBTYPE, PROMOTED, HALO, UNITS, NEW_TO_BRAND = range(19, 27)
+    DEVICE, PLACE, POSTAL, USER_ID = range(27, 31)
 
 
 CAMPAIGNS: tuple[cat.DspCampaign | cat.SaCampaign, ...] = (*cat.DSP_CAMPAIGNS, *cat.SA_CAMPAIGNS)

@@ -1,0 +1,82 @@
+"""Benchmark of the sandbox's data engine: cold-cache generation and three typical queries.
+
+Run ``python bench/bench_sandbox.py [--scale 1.0] [--today YYYY-MM-DD] [--repeat 3]``. It generates the
+data into a fresh temporary cache directory, then times each query ``--repeat`` times (with the
+aggregation thresholds on) over the last whole month of data, and prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from time import perf_counter
+
+import duckdb
+
+from amc_magic.sandbox.data import DataSpec, ensure_database
+from amc_magic.sandbox.database import SandboxDatabase
+
+QUERIES = {
+    "reach by campaign, one month": """
+        SELECT campaign, COUNT(DISTINCT user_id) AS reach, SUM(impressions) AS impressions
+        FROM dsp_impressions GROUP BY campaign""",
+    "sponsored ads spend by ad product, one month": """
+        SELECT ad_product_type, SUM(spend) / 100000000 AS spend, SUM(clicks) AS clicks, SUM(impressions) AS impressions
+        FROM sponsored_ads_traffic GROUP BY ad_product_type""",
+    "impressions joined to attributed conversions, one month": """
+        WITH exposed AS (SELECT user_id, campaign FROM dsp_impressions GROUP BY user_id, campaign),
+             converted AS (SELECT user_id, SUM(total_product_sales) AS sales
+                           FROM amazon_attributed_events_by_conversion_time GROUP BY user_id)
+        SELECT e.campaign, COUNT(DISTINCT e.user_id) AS converters, SUM(c.sales) AS sales
+        FROM exposed e JOIN converted c ON e.user_id = c.user_id GROUP BY e.campaign""",
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--today", type=date.fromisoformat, default=datetime.now(UTC).date())
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    spec = DataSpec(today=args.today, scale=args.scale)
+    with tempfile.TemporaryDirectory() as cache:
+        started = perf_counter()
+        path = ensure_database(spec, Path(cache))
+        generation = perf_counter() - started
+        impressions, size = _volume(path), path.stat().st_size
+        database = SandboxDatabase(spec, Path(cache))
+        month_end = spec.last_day.replace(day=1)
+        month_start = (month_end - timedelta(days=1)).replace(day=1)
+        window = {
+            "window_start": datetime.combine(month_start, time.min),
+            "window_end": datetime.combine(month_end, time.min),
+        }
+        rows = [("data generation, cold cache", [generation], f"{impressions:,} DSP impressions, {size / 1e6:.0f} MB")]
+        for name, sql in QUERIES.items():
+            timings, output = [], None
+            for _ in range(args.repeat):
+                started = perf_counter()
+                output = database.run(sql, **window)
+                timings.append(perf_counter() - started)
+            rows.append((name, timings, f"{output.table.num_rows} rows, {output.filtered_rows} filtered"))
+        database.close()
+    print(f"scale {spec.scale:g}, data {spec.first_day} to {spec.last_day}, window {month_start} to {month_end}\n")
+    print("| step | first run (s) | median (s) | result |")
+    print("|---|---:|---:|---|")
+    for name, timings, note in rows:
+        print(f"| {name} | {timings[0]:.3f} | {statistics.median(timings):.3f} | {note} |")
+
+
+def _volume(path: Path) -> int:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute("SELECT count(*) FROM dsp_impressions").fetchone()[0]
+    finally:
+        con.close()
+
+
+if __name__ == "__main__":
+    main()
