@@ -1,0 +1,147 @@
+"""The session service against the in-process sandbox: cache, dedupe, failures, windows."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, date, datetime
+
+import pytest
+
+from amc_magic.errors import CompileError, ConfigurationError, ExecutionCancelled, NotFoundError, SqlCheckError
+from amc_magic.history import HistoryStore
+from amc_magic.sandbox.app import create_app
+from amc_magic.sandbox.config import SandboxConfig
+from amc_magic.sandbox.data import DataSpec
+from amc_magic.session import Session
+
+SPEC = DataSpec(today=date(2025, 3, 3), seed=5, scale=0.05)
+NOW = datetime(2025, 3, 3, 12, 0, tzinfo=UTC)
+REACH = "SELECT campaign, COUNT(DISTINCT user_id) AS reach FROM dsp_impressions GROUP BY campaign"
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("session-sandbox-data")
+
+
+def make_session(tmp_path, data_dir, **config):
+    app = create_app(SandboxConfig(data=SPEC, data_cache_dir=data_dir, **config))
+    store = HistoryStore.from_url(f"sqlite:///{tmp_path / 'history.sqlite'}")
+    return Session(store=store, sandbox_app=app, now=lambda: NOW), app.state.sandbox
+
+
+@pytest.fixture
+def session(tmp_path, data_dir):
+    session, sandbox = make_session(tmp_path, data_dir)
+    yield session
+    session.close()
+
+
+def creates(sandbox) -> int:
+    return sandbox.calls["create_execution"]
+
+
+def test_a_query_runs_and_its_rerun_comes_from_the_cache(session):
+    prepared = session.prepare(REACH, start="2025-02-01", end="2025-02-28")
+    first = session.run(prepared)
+    sandbox = session._sandbox_app.state.sandbox
+    assert creates(sandbox) == 1
+    assert list(first.columns) == ["campaign", "reach"]
+    assert str(first["reach"].dtype) == "Int64"
+    job = session.start(session.prepare(REACH, start="2025-02-01", end="2025-02-28"))
+    again = job.result(30)
+    assert job.from_cache and job.status == "CACHED"
+    assert creates(sandbox) == 1
+    assert again.equals(first)
+    assert len(session.history()) == 1  # a cache hit adds no row
+
+
+def test_whitespace_and_comments_do_not_defeat_the_cache(session):
+    session.run(session.prepare(REACH, start="2025-02-01", end="2025-02-28"))
+    reformatted = "-- same query\nSELECT campaign,\n  COUNT(DISTINCT user_id) AS reach\nFROM dsp_impressions GROUP BY campaign"
+    job = session.start(session.prepare(reformatted, start="2025-02-01", end="2025-02-28"))
+    job.result(30)
+    assert job.from_cache
+
+
+def test_refresh_and_false_run_again(session):
+    prepared = session.prepare(REACH, start="2025-02-01", end="2025-02-28")
+    session.run(prepared)
+    session.run(prepared, cache="refresh")
+    session.run(prepared, cache="false")
+    assert creates(session._sandbox_app.state.sandbox) == 3
+
+
+def test_identical_queries_started_together_share_one_execution(tmp_path, data_dir):
+    session, sandbox = make_session(tmp_path, data_dir, run_seconds=1.0)
+    try:
+        prepared = session.prepare(REACH, start="2025-02-01", end="2025-02-14")
+        jobs = [session.start(prepared) for _ in range(3)]
+        frames = [job.result(60) for job in jobs]
+        assert creates(sandbox) == 1
+        assert all(frame.equals(frames[0]) for frame in frames)
+        assert len({job.local_id for job in jobs}) == 1
+    finally:
+        session.close()
+
+
+def test_a_rejected_query_never_reaches_amc(session):
+    with pytest.raises(SqlCheckError, match="LIMIT"):
+        session.prepare(REACH + " LIMIT 5", start="2025-02-01", end="2025-02-28")
+    assert len(session.store.list_executions(live_only=False)) == 0
+
+
+def test_amc_compile_error_is_raised_and_recorded(session):
+    prepared = session.prepare(REACH + " LIMIT 5", start="2025-02-01", end="2025-02-28", validate="false")
+    with pytest.raises(CompileError, match="LIMIT"):
+        session.run(prepared)
+    with session.store.engine.connect() as conn:
+        rows = conn.exec_driver_sql("SELECT status, status_reason FROM amc_executions").all()
+    assert len(rows) == 1
+    assert rows[0][0] == "FAILED"
+    assert "LIMIT" in rows[0][1]
+
+
+def test_cancel_a_running_job_cancels_on_amc(tmp_path, data_dir):
+    session, sandbox = make_session(tmp_path, data_dir, run_seconds=30.0)
+    try:
+        job = session.start(session.prepare(REACH, start="2025-02-01", end="2025-02-14"))
+        running = threading.Event()
+        for _ in range(200):
+            if job.execution_id:
+                running.set()
+                break
+            threading.Event().wait(0.05)
+        assert running.is_set()
+        job.cancel()
+        with pytest.raises(ExecutionCancelled):
+            job.result(30)
+        assert sandbox.calls["update_execution"] == 1
+        record = session.execution(job.local_id)
+        assert record.status == "CANCELLED"
+    finally:
+        session.close()
+
+
+def test_relative_windows_are_cached_per_day(tmp_path, data_dir):
+    day_one = Session(store=HistoryStore.from_url("sqlite://"), sandbox_app=object(), now=lambda: NOW)
+    day_two = Session(store=HistoryStore.from_url("sqlite://"), sandbox_app=object(), now=lambda: NOW.replace(day=4))
+    assert day_one.prepare(REACH, window="previous_month").cache_key == day_one.prepare(REACH, window="previous_month").cache_key
+    assert day_one.prepare(REACH, window="most_recent_day").cache_key != day_two.prepare(REACH, window="most_recent_day").cache_key
+
+
+def test_an_unknown_instance_says_how_to_connect(session):
+    with pytest.raises(ConfigurationError) as info:
+        session.prepare(REACH, instance="amc1abcd2ef")
+    assert "%amc connect amc1abcd2ef" in info.value.hint
+
+
+def test_result_of_a_failed_execution_explains(session):
+    prepared = session.prepare(REACH + " LIMIT 5", start="2025-02-01", end="2025-02-28", validate="false")
+    job = session.start(prepared)
+    with pytest.raises(CompileError):
+        job.result(30)
+    with pytest.raises(NotFoundError) as info:
+        session.result(job.local_id)
+    assert "ended FAILED" in info.value.hint
+    assert session.history().empty  # it never reached AMC: not in the history of submitted executions
