@@ -3,6 +3,10 @@
 Run ``python bench/bench_sandbox.py [--scale 1.0] [--today YYYY-MM-DD] [--repeat 3]``. It generates the
 data into a fresh temporary cache directory, then times each query ``--repeat`` times (with the
 aggregation thresholds on) over the last whole month of data, and prints a Markdown table.
+
+Baselines measured in the same run: generation against DuckDB writing the same number of rows of
+random numbers (12 columns) into a fresh file; each query against the same query with the aggregation
+thresholds off (``disable_aggregation_controls``), which isolates the cost of the privacy rewrite.
 """
 
 from __future__ import annotations
@@ -54,20 +58,39 @@ def main() -> None:
             "window_start": datetime.combine(month_start, time.min),
             "window_end": datetime.combine(month_end, time.min),
         }
-        rows = [("data generation, cold cache", [generation], f"{impressions:,} DSP impressions, {size / 1e6:.0f} MB")]
+        baseline = _random_write(Path(cache) / "baseline.duckdb", impressions)
+        rows = [
+            ("data generation, cold cache", [generation], [baseline], f"{impressions:,} DSP impressions, {size / 1e6:.0f} MB")
+        ]
         for name, sql in QUERIES.items():
-            timings, output = [], None
+            timings, plain, output = [], [], None
             for _ in range(args.repeat):
                 started = perf_counter()
                 output = database.run(sql, **window)
                 timings.append(perf_counter() - started)
-            rows.append((name, timings, f"{output.table.num_rows} rows, {output.filtered_rows} filtered"))
+                started = perf_counter()
+                database.run(sql, **window, disable_aggregation_controls=True)
+                plain.append(perf_counter() - started)
+            rows.append((name, timings, plain, f"{output.table.num_rows} rows, {output.filtered_rows} filtered"))
         database.close()
     print(f"scale {spec.scale:g}, data {spec.first_day} to {spec.last_day}, window {month_start} to {month_end}\n")
-    print("| step | first run (s) | median (s) | result |")
-    print("|---|---:|---:|---|")
-    for name, timings, note in rows:
-        print(f"| {name} | {timings[0]:.3f} | {statistics.median(timings):.3f} | {note} |")
+    print("| step | first run (s) | median (s) | baseline median (s) | ratio | result |")
+    print("|---|---:|---:|---:|---:|---|")
+    for name, timings, base, note in rows:
+        ratio = statistics.median(timings) / statistics.median(base)
+        print(f"| {name} | {timings[0]:.3f} | {statistics.median(timings):.3f} | {statistics.median(base):.3f} | {ratio:.2f}x | {note} |")
+
+
+def _random_write(path: Path, rows: int) -> float:
+    """Seconds DuckDB takes to write ``rows`` rows of 12 random columns into a new file."""
+    started = perf_counter()
+    con = duckdb.connect(str(path))
+    try:
+        columns = ", ".join(f"random() AS c{i}" for i in range(12))
+        con.execute(f"CREATE TABLE t AS SELECT {columns} FROM range({rows})")
+    finally:
+        con.close()
+    return perf_counter() - started
 
 
 def _volume(path: Path) -> int:
