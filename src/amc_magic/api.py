@@ -75,11 +75,21 @@ def query(
         ExecutionFailed / ExecutionCancelled / ExecutionTimeout: how the execution ended.
     """
     job_session = session or default_session()
-    options = _options(cache, validate)
-    prepared = job_session.prepare(
-        sql, params, instance=instance, start=start, end=end, window=window, tz=tz, validate=options.validate
+    job = submit(
+        sql,
+        instance=instance,
+        start=start,
+        end=end,
+        window=window,
+        tz=tz,
+        params=params,
+        cache=cache,
+        validate=validate,
+        timeout=timeout,
+        progress=progress,
+        session=job_session,
     )
-    return job_session.run(prepared, view_factory=_views(progress), cache=options.cache, timeout=timeout)
+    return job_session.wait(job)
 
 
 def submit(
