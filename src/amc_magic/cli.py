@@ -12,17 +12,25 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from .errors import AmcMagicError, OptionError
 
 EXIT_FAILURE = 1
+EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """An argument parser that reports a usage mistake in one line, like every other failure."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (`{self.prog} --help` lists the options)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
-    parser = argparse.ArgumentParser(prog="amc-magic", description="Run Amazon Marketing Cloud SQL; inspect history; serve the sandbox.")
+    parser = _OneLineParser(prog="amc-magic", description="Run Amazon Marketing Cloud SQL; inspect history; serve the sandbox.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="Run one AMC SQL file through the engine, history and cache.")

@@ -400,3 +400,15 @@ def test_sums_of_decimals_stay_decimal(sandbox_db):
     output = sandbox_db.run("SELECT SUM(total_product_sales) AS sales FROM conversions", **MARCH)
     assert output.columns == [("sales", "DECIMAL")]
     assert isinstance(rows(output)[0][0], Decimal)
+
+
+def test_doubled_quotes_inside_a_string_literal_keep_the_apostrophe(sandbox_db, sandbox_now):
+    from datetime import datetime
+
+    output = sandbox_db.run(
+        "SELECT 'Mother''s Day' AS name, COUNT(*) AS n FROM dsp_impressions GROUP BY 1",
+        window_start=datetime(2025, 3, 1),
+        window_end=datetime(2025, 3, 2),
+        disable_aggregation_controls=True,
+    )
+    assert output.table.column("name").to_pylist() == ["Mother's Day"]

@@ -45,6 +45,7 @@ class AmcSql(Spark):
 
     class Tokenizer(Spark.Tokenizer):
         QUOTES = ["'"]
+        STRING_ESCAPES = ["'"]  # standard SQL: 'men''s' is one literal; a backslash is an ordinary character
         IDENTIFIERS = ['"', "`"]
         KEYWORDS = {**Spark.Tokenizer.KEYWORDS, "TIMESTAMP": TokenType.TIMESTAMP}
 
