@@ -12,12 +12,22 @@ From Python: :func:`query` returns a DataFrame, :func:`submit` a handle to a run
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .api import query, submit
+if TYPE_CHECKING:
+    from .api import query, submit
 
 __version__ = "0.1.0"
 __all__ = ["__version__", "load_ipython_extension", "query", "submit", "unload_ipython_extension"]
+
+
+def __getattr__(name: str) -> Any:
+    """Import the Python API on first use, so that ``import amc_magic`` and the CLI start fast."""
+    if name in ("query", "submit"):
+        from . import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'amc_magic' has no attribute {name!r}")
 
 
 def load_ipython_extension(ipython: Any) -> None:

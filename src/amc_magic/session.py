@@ -322,6 +322,8 @@ class Session:
             job.local_id = record.id
             if created:
                 return await self._submit(prepared, record, job, view, timeout)
+            if not record.amc_execution_id and view is not None:
+                view.show_note("waiting for an identical execution that another process is submitting")
             amc_id = await self._wait_for_amc_id(record)
             if amc_id is not None:
                 if view is not None:
