@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import difflib
 import html
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from .history import ExecutionRecord
+from .errors import NotFoundError
+from .history import ExecutionRecord, InstanceRecord
+from .instances import SANDBOX, Target
+from .schema import Table
 
 if TYPE_CHECKING:
-    from .session import PreparedQuery
+    from .prepared import PreparedQuery
 
 
 class ValidationReport:
@@ -95,3 +100,59 @@ def _window(record: ExecutionRecord) -> str:
     if record.window_start is None or record.window_end is None:
         return record.window_type
     return f"{record.window_start:%Y-%m-%d %H:%M} → {record.window_end:%Y-%m-%d %H:%M} UTC"
+
+
+def instances_frame(sandbox: Target, records: Sequence[InstanceRecord]) -> pd.DataFrame:
+    """The embedded sandbox and the connected instances, one row each (``%amc instances``)."""
+    rows = [
+        {
+            "instance": SANDBOX,
+            "instance_id": sandbox.instance_id,
+            "type": sandbox.instance_type,
+            "advertiser_id": sandbox.ref.advertiser_id,
+            "marketplace_id": sandbox.ref.marketplace_id,
+            "api_url": "(in-process emulator)",
+            "name": "amc-magic sandbox",
+        }
+    ]
+    rows.extend(
+        {
+            "instance": record.instance_id,
+            "instance_id": record.instance_id,
+            "type": record.instance_type,
+            "advertiser_id": record.entity_id,
+            "marketplace_id": record.marketplace_id,
+            "api_url": record.api_url,
+            "name": record.name,
+        }
+        for record in records
+    )
+    return pd.DataFrame(rows)
+
+
+def schema_frame(tables: Mapping[str, Table], table: str | None, instance_id: str) -> pd.DataFrame:
+    """The tables of a schema, or one table's columns (``%amc schema``).
+
+    Raises:
+        NotFoundError: no such table (with a "did you mean").
+    """
+    if table is None:
+        return pd.DataFrame(
+            [
+                {"table": t.name, "columns": len(t.columns), "time_column": t.time_column, "description": t.description}
+                for t in tables.values()
+            ]
+        )
+    found = tables.get(table.lower())
+    if found is None:
+        close = difflib.get_close_matches(table.lower(), list(tables), n=1)
+        raise NotFoundError(
+            f"No table {table!r} in the schema of {instance_id}.",
+            hint=f"Did you mean {close[0]!r}?" if close else "`%amc schema` lists the tables.",
+        )
+    return pd.DataFrame(
+        [
+            {"column": c.name, "type": c.data_type, "kind": c.kind.value, "threshold": c.threshold.name, "description": c.description}
+            for c in found.columns
+        ]
+    )

@@ -21,29 +21,23 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import pandas as pd
 
-from . import params, sqlcheck
 from .background import CANCEL_GRACE_SECONDS, BackgroundLoop
-from .client import AmcClient, Endpoints
+from .client import AmcClient, Credentials, Endpoints, InstanceRef
 from .engine import Engine, ExecutionEvent, ExecutionRequest, PollSchedule
-from .errors import (
-    ConfigurationError,
-    ExecutionCancelled,
-    ExecutionFailed,
-    NotFoundError,
-    SqlCheckError,
-)
-from .history import ExecutionRecord, HistoryStore, cache_key
+from .errors import ConfigurationError, ExecutionCancelled, ExecutionFailed, NotFoundError
+from .history import ExecutionRecord, HistoryStore
 from .instances import SANDBOX, Target, embedded_sandbox, resolve_target
 from .job import AmcJob
+from .prepared import PreparedQuery, prepare_query
 from .recording import StoreRecorder
+from .report import instances_frame, schema_frame
 from .schema import TABLES, Table, tables_from_data_sources
-from .windows import TimeWindow, WindowType, resolve_window
+from .windows import WindowType
 
 logger = logging.getLogger("amc_magic")
 
@@ -61,33 +55,6 @@ class StatusView(Protocol):
 
 ViewFactory = Callable[[str, Callable[[], None]], StatusView]
 """Builds the view for an instance id, given the job's cancel callback."""
-
-
-@dataclass(frozen=True)
-class PreparedQuery:
-    """A query ready to run: rendered, checked, keyed.
-
-    Attributes:
-        target: where it runs.
-        sql_template: the SQL as written, with ``{{name}}`` placeholders.
-        sql: the rendered SQL sent to AMC.
-        window: the resolved time window.
-        parameter_values: each placeholder and the literal it rendered to.
-        problems: what the SQL checks found (warnings only, unless validation was off or ``only``).
-        cache_key: identifies identical requests.
-    """
-
-    target: Target
-    sql_template: str
-    sql: str
-    window: TimeWindow
-    parameter_values: dict[str, str]
-    problems: tuple[sqlcheck.Problem, ...]
-    cache_key: str
-
-    @property
-    def errors(self) -> list[sqlcheck.Problem]:
-        return sqlcheck.errors(self.problems)
 
 
 def utc_now() -> datetime:
@@ -198,46 +165,19 @@ class Session:
             OptionError, WindowError, ParameterError, ConfigurationError: bad input.
             SqlCheckError: the checks found errors (unless ``validate`` is ``false`` or ``only``).
         """
-        if not sql_template.strip():
-            raise SqlCheckError("The cell has no SQL.", [], hint="Write an AMC SQL query below the %%amc line.")
         target = self.target(instance)
-        resolved = resolve_window(
-            start=start, end=end, window=window, tz=tz, now=self._now(), instance_type=target.instance_type
+        return prepare_query(
+            sql_template,
+            namespace or {},
+            target=target,
+            now=self._now(),
+            start=start,
+            end=end,
+            window=window,
+            tz=tz,
+            validate=validate,
+            tables=lambda: self._instance_schema(target),
         )
-        namespace = namespace or {}
-        builtins = resolved.builtins()
-        sql = params.render(sql_template, namespace, builtins=builtins)
-        values = {name: params.render("{{" + name + "}}", namespace, builtins=builtins) for name in params.placeholders(sql_template)}
-        problems: list[sqlcheck.Problem] = []
-        if validate != "false":
-            problems = self._check(sql, target)
-            if validate == "true" and sqlcheck.errors(problems):
-                raise SqlCheckError(
-                    "AMC would reject this query:\n" + "\n".join(p.format() for p in sqlcheck.errors(problems)),
-                    problems,
-                    hint="Fix the SQL (validate=only shows the rendered query), or pass validate=false to let AMC decide.",
-                )
-        key = cache_key(
-            instance_id=target.instance_id,
-            rendered_sql=sql,
-            window_start=resolved.start,
-            window_end=resolved.end,
-            time_zone=resolved.time_zone,
-            window_type=str(resolved.window_type),
-            options={**target.request_options, "embedded": target.embedded, **_relative_window_day(resolved, self._now())},
-        )
-        return PreparedQuery(target, sql_template, sql, resolved, values, tuple(problems), key)
-
-    def _check(self, sql: str, target: Target) -> list[sqlcheck.Problem]:
-        if target.complete_schema:
-            return sqlcheck.check(sql)
-        tables = self._instance_schema(target)
-        problems = sqlcheck.check(sql, tables=tables, unknown_columns="warning")
-        # The instance's schema may be incomplete and our parser is not AMC's: on a real instance
-        # only AMC's own rules block a submission; names and syntax AMC may know are warnings.
-        return [
-            sqlcheck.Problem("warning", p.code, p.message, p.line, p.column) if p.code == "syntax" else p for p in problems
-        ]
 
     def _instance_schema(self, target: Target) -> Mapping[str, Table]:
         if target.instance_id not in self._schemas:
@@ -495,8 +435,6 @@ class Session:
         Raises:
             ConfigurationError: credentials missing; AccessDeniedError / AuthenticationError from AMC.
         """
-        from .client import Credentials, InstanceRef
-
         env = self._environ
         credentials = Credentials.from_env(env)
         endpoints = Endpoints.from_env(env)
@@ -530,62 +468,13 @@ class Session:
 
     def instances(self) -> pd.DataFrame:
         """The embedded sandbox and every connected instance."""
-        sandbox = embedded_sandbox()
-        rows = [
-            {
-                "instance": SANDBOX,
-                "instance_id": sandbox.instance_id,
-                "type": sandbox.instance_type,
-                "advertiser_id": sandbox.ref.advertiser_id,
-                "marketplace_id": sandbox.ref.marketplace_id,
-                "api_url": "(in-process emulator)",
-                "name": "amc-magic sandbox",
-            }
-        ]
-        for record in self.store.list_instances():
-            rows.append(
-                {
-                    "instance": record.instance_id,
-                    "instance_id": record.instance_id,
-                    "type": record.instance_type,
-                    "advertiser_id": record.entity_id,
-                    "marketplace_id": record.marketplace_id,
-                    "api_url": record.api_url,
-                    "name": record.name,
-                }
-            )
-        return pd.DataFrame(rows)
+        return instances_frame(embedded_sandbox(), self.store.list_instances())
 
     def schema(self, table: str | None = None, *, instance: str = SANDBOX) -> pd.DataFrame:
         """Tables (or one table's columns) of an instance's schema."""
         target = self.target(instance)
         tables = TABLES if target.complete_schema else self._instance_schema(target)
-        if table is None:
-            return pd.DataFrame(
-                [{"table": t.name, "columns": len(t.columns), "time_column": t.time_column, "description": t.description} for t in tables.values()]
-            )
-        found = tables.get(table.lower())
-        if found is None:
-            import difflib
-
-            close = difflib.get_close_matches(table.lower(), list(tables), n=1)
-            raise NotFoundError(
-                f"No table {table!r} in the schema of {target.instance_id}.",
-                hint=f"Did you mean {close[0]!r}?" if close else "`%amc schema` lists the tables.",
-            )
-        return pd.DataFrame(
-            [
-                {"column": c.name, "type": c.data_type, "kind": c.kind.value, "threshold": c.threshold.name, "description": c.description}
-                for c in found.columns
-            ]
-        )
-
-
-def _relative_window_day(window: TimeWindow, now: datetime) -> dict[str, str]:
-    """A window AMC resolves (most recent day, this month...) moves daily: key it by the day it ran."""
-    if window.window_type == WindowType.EXPLICIT:
-        return {}
-    return {"resolved_on": now.astimezone(UTC).date().isoformat()}
+        return schema_frame(tables, table, target.instance_id)
 
 
 def _subscribers(view: StatusView | None) -> list[Callable[[ExecutionEvent], None]]:
