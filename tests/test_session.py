@@ -145,3 +145,27 @@ def test_result_of_a_failed_execution_explains(session):
         session.result(job.local_id)
     assert "ended FAILED" in info.value.hint
     assert session.history().empty  # it never reached AMC: not in the history of submitted executions
+
+
+def test_closing_the_session_stops_following_without_cancelling_on_amc(tmp_path, data_dir):
+    app = create_app(SandboxConfig(data=SPEC, data_cache_dir=data_dir, run_seconds=2.0))
+    database = f"sqlite:///{tmp_path / 'history.sqlite'}"
+    first = Session(store=HistoryStore.from_url(database), sandbox_app=app, now=lambda: NOW)
+    job = first.start(first.prepare(REACH, start="2025-02-01", end="2025-02-10"))
+    for _ in range(200):
+        if job.execution_id:
+            break
+        threading.Event().wait(0.05)
+    first.close()
+    sandbox = app.state.sandbox
+    assert sandbox.calls["update_execution"] == 0  # nothing was cancelled on AMC
+    second = Session(store=HistoryStore.from_url(database), sandbox_app=app, now=lambda: NOW)
+    try:
+        record = second.execution(job.local_id)
+        assert record.is_live
+        frame = second.wait(second.attach(record.short_id))
+        assert not frame.empty
+        assert creates(sandbox) == 1
+        assert second.execution(job.local_id).status == "SUCCEEDED"
+    finally:
+        second.close()

@@ -43,6 +43,12 @@ class BackgroundLoop:
                 self._loop, self._thread = loop, thread
             return self._loop
 
+    @property
+    def started(self) -> bool:
+        """Whether the loop is running (it starts on first use)."""
+        loop = self._loop
+        return loop is not None and not loop.is_closed()
+
     def in_loop_thread(self) -> bool:
         """Whether the caller runs on the private loop's thread (where blocking would deadlock)."""
         return self._thread is not None and threading.current_thread() is self._thread

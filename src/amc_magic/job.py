@@ -39,6 +39,7 @@ class AmcJob:
         self._task: asyncio.Task[Any] | None = None
         self._known_execution_id: str | None = None
         self._cancel_requested = False
+        self._waited_on = False  # a caller blocks on or awaits the result, so it gets any error itself
 
     # --- wiring (called by the session) ---------------------------------------------------
 
@@ -96,6 +97,7 @@ class AmcJob:
         """
         if self._future is None:
             raise RuntimeError("the job has not started")
+        self._waited_on = True
         return self._future.result(timeout)
 
     def cancel(self) -> None:
@@ -112,6 +114,7 @@ class AmcJob:
     def __await__(self) -> Generator[Any, None, pd.DataFrame]:
         if self._future is None:
             raise RuntimeError("the job has not started")
+        self._waited_on = True
         return asyncio.wrap_future(self._future).__await__()
 
     def __repr__(self) -> str:
@@ -119,7 +122,8 @@ class AmcJob:
         return f"<AmcJob {self.instance_id} execution={execution} status={self.status}>"
 
     def _log_failure(self, future: concurrent.futures.Future[pd.DataFrame]) -> None:
-        if future.cancelled():
+        """Surface the error of a job nobody waits on (a blocking cell raises it; a cancel was asked for)."""
+        if future.cancelled() or self._waited_on or self._cancel_requested:
             return
         error = future.exception()
         if error is not None:

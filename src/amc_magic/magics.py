@@ -59,6 +59,13 @@ class AMCMagic(Magics):
             self._session = Session(database_url=self.database_url or None)
         return self._session
 
+    @session.setter
+    def session(self, session: Session) -> None:
+        """Use ``session`` from now on (e.g. one shared with the Python API, or a tuned sandbox)."""
+        if session is not self._session:
+            self.close()
+        self._session = session
+
     @observe("database_url")
     def _database_changed(self, change: Any) -> None:
         self.close()

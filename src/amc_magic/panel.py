@@ -114,10 +114,16 @@ def summary_line(state: PanelState, now: float) -> str:
         parts.append(state.note)
     line = " | ".join(parts)
     if state.reason and state.status not in ("SUCCEEDED", "CACHED"):
-        line += f"\n      reason: {state.reason}"
+        line += _detail("reason", state.reason)
     if state.hint and state.status not in ("SUCCEEDED", "CACHED"):
-        line += f"\n      hint: {state.hint}"
+        line += _detail("hint", state.hint)
     return line
+
+
+def _detail(label: str, text: str) -> str:
+    """An indented ``label: text`` line under the summary; a multi-line text stays indented."""
+    prefix = f"      {label}: "
+    return "\n" + prefix + text.replace("\n", "\n" + " " * len(prefix))
 
 
 class StatusPanel:

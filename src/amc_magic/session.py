@@ -17,6 +17,8 @@ the embedded sandbox, and the history store, all created on first use.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
 import logging
 import threading
 import uuid
@@ -88,6 +90,7 @@ class Session:
         self._store = store
         self.background = background or BackgroundLoop()
         self._sandbox_app = sandbox_app
+        self._owns_sandbox = False
         self._environ = environ
         self._now = now
         self._engines: dict[tuple[str, str, str, bool], Engine] = {}
@@ -110,19 +113,32 @@ class Session:
         return resolve_target(instance, self.store, self._environ)
 
     def close(self) -> None:
-        """Close HTTP clients, stop the private loop and close the history store."""
-        engines = list(self._engines.values())
-        self._engines.clear()
-
-        async def _close_clients() -> None:
-            for engine in engines:
-                await engine.client.aclose()
-
-        if engines:
-            self.background.run(_close_clients())
+        """Stop following executions (they keep running on AMC), close clients, the loop and the store."""
+        if self.background.started:
+            self.background.run(self._shutdown())
         self.background.close()
+        if self._owns_sandbox and self._sandbox_app is not None:
+            self._sandbox_app.state.sandbox.close()
+            self._sandbox_app = None
         if self._store is not None:
             self._store.close()
+
+    async def _shutdown(self) -> None:
+        """Detach from every execution still followed, end its task, then close the HTTP clients."""
+        tasks = []
+        for job in list(self._jobs):
+            if job._handle is not None:
+                job._handle.detach()
+            if job._task is not None and not job._task.done():
+                job._task.cancel()
+                tasks.append(job._task)
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._owns_sandbox and self._sandbox_app is not None:
+            await self._sandbox_app.state.sandbox.wait_idle()
+        engines = list(self._engines.values())
+        self._engines.clear()
+        for engine in engines:
+            await engine.client.aclose()
 
     def _engine(self, target: Target) -> Engine:
         """The engine for ``target``'s endpoint and credentials (call on the private loop)."""
@@ -143,6 +159,7 @@ class Session:
             from .sandbox.app import create_app
 
             self._sandbox_app = create_app()
+            self._owns_sandbox = True
         return self._sandbox_app
 
     # --- preparing ------------------------------------------------------------------------
@@ -408,11 +425,15 @@ class Session:
         return await self._follow(target, record.id, record.amc_execution_id, job, view, timeout)
 
     def cancel(self, ref: str) -> ExecutionRecord:
-        """Cancel a recorded execution on AMC (and any job of this session following it)."""
+        """Cancel a recorded execution on AMC (through the job following it, if this session has one)."""
         record = self.execution(ref)
-        for job in list(self._jobs):
-            if job.local_id == record.id:
-                job.cancel()
+        followers = [job for job in list(self._jobs) if job.local_id == record.id]
+        for job in followers:
+            job.cancel()  # its engine sends the one PUT status=CANCELLED and records the outcome
+        for job in followers:
+            with contextlib.suppress(Exception, concurrent.futures.CancelledError):
+                job.result(timeout=CANCEL_GRACE_SECONDS)
+        record = self.execution(record.id)
         if record.is_live and record.amc_execution_id:
             target = self._target_of(record)
             self.background.run(self._engine_call(target, "cancel_execution", target.ref, record.amc_execution_id))

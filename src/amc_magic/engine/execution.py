@@ -124,12 +124,17 @@ class ExecutionRun:
         self._origin = context.clock()
         self._deadline = None if timeout is None else self._origin + timeout
         self._cancel_requested = asyncio.Event()
+        self._detached = False
         self._unknown_statuses: set[str] = set()
         self._age_from_amc = False
 
     def request_cancel(self) -> None:
         """Ask the task to cancel the execution (on AMC too, once submitted). Call on the engine's loop."""
         self._cancel_requested.set()
+
+    def detach(self) -> None:
+        """Stop following without cancelling on AMC if the task is cancelled (the execution keeps running)."""
+        self._detached = True
 
     def subscribe(self, subscriber: Subscriber) -> None:
         """Add a subscriber for the events still to come."""
@@ -256,7 +261,7 @@ class ExecutionRun:
         raise self._cancelled()
 
     async def _cancel_after_interrupt(self) -> None:
-        if self.execution_id is None or self.status in TERMINAL_STATUSES:
+        if self._detached or self.execution_id is None or self.status in TERMINAL_STATUSES:
             return
         try:
             await asyncio.wait_for(self._ctx.client.cancel_execution(self.instance, self._id), self._ctx.cancel_timeout)

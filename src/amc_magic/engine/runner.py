@@ -79,6 +79,13 @@ class ExecutionHandle:
         """
         self._run.request_cancel()
 
+    def detach(self) -> None:
+        """Let a later task cancellation stop following the execution without cancelling it on AMC.
+
+        For shutting down: the execution keeps running on AMC and can be attached to again.
+        """
+        self._run.detach()
+
     def subscribe(self, subscriber: Subscriber) -> None:
         """Send the events still to come to ``subscriber`` too."""
         self._run.subscribe(subscriber)
