@@ -117,11 +117,14 @@ def test_text_status_prints_changes_not_polls(clock):
     text.update(event(EventKind.POLL, "PENDING", polls=1))
     text.update(event(EventKind.STATUS, "RUNNING", elapsed=5.0, polls=2))
     text.update(event(EventKind.POLL, "RUNNING", polls=3))
+    text.update(event(EventKind.STATUS, "SUCCEEDED", elapsed=40.0, polls=4))
+    text.update(event(EventKind.DOWNLOADING, "SUCCEEDED", elapsed=40.0, files=1))
     text.update(event(EventKind.DONE, "SUCCEEDED", elapsed=42.0, rows=10, columns=2))
     lines = out.getvalue().splitlines()
     assert lines == [
         "[amc] amcsandbox01 | e-1 | PENDING after 0s",
         "[amc] amcsandbox01 | e-1 | RUNNING after 5s",
+        "[amc] amcsandbox01 | e-1 | DOWNLOADING after 40s",
         "[amc] amcsandbox01 | e-1 | SUCCEEDED after 42s | 10 rows x 2 columns",
     ]
 

@@ -224,6 +224,8 @@ class TextStatus:
         self.state = fold(self.state, event, self._clock())
         if event.kind is EventKind.POLL or self.state.status in (self._last_status, "SUBMITTING"):
             return
+        if event.kind is EventKind.STATUS and event.status == "SUCCEEDED":
+            return  # the DOWNLOADING and DONE lines follow at once
         self._last_status = self.state.status
         self._print(summary_line(self.state, self._clock()))
 
@@ -232,7 +234,7 @@ class TextStatus:
 
     def show_note(self, text: str, *, status: str | None = None) -> None:
         """Print the note as a status line."""
-        self.state = replace(self.state, note=text, status=status or self.state.status, finished=True)
+        self.state = replace(self.state, note=text, status=status or self.state.status, finished=status is not None or self.state.finished)
         self._print(summary_line(self.state, self._clock()))
 
     def _print(self, line: str) -> None:
