@@ -20,6 +20,7 @@ from .errors import OptionError
 from .options import parse_line
 from .panel import SilentStatus, StatusPanel, TextStatus
 from .report import ValidationReport, execution_details
+from .api import default_session
 from .session import Session, StatusView, ViewFactory
 
 LINE_COMMANDS: dict[str, str] = {
@@ -51,30 +52,38 @@ class AMCMagic(Magics):
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell, **kwargs)
         self._session: Session | None = None
+        self._owns_session = False
 
     @property
     def session(self) -> Session:
-        """The session of this shell, created on first use."""
+        """The session of this shell, created on first use.
+
+        Without a configured ``database_url`` it is the Python API's process-wide session, so that
+        ``amc_magic.submit()`` jobs and ``%amc`` commands see the same executions and sandbox.
+        """
         if self._session is None:
-            self._session = Session(database_url=self.database_url or None)
+            if self.database_url:
+                self._session, self._owns_session = Session(database_url=self.database_url), True
+            else:
+                self._session, self._owns_session = default_session(), False
         return self._session
 
     @session.setter
     def session(self, session: Session) -> None:
-        """Use ``session`` from now on (e.g. one shared with the Python API, or a tuned sandbox)."""
+        """Use ``session`` from now on (e.g. a tuned sandbox); this magic closes it when done."""
         if session is not self._session:
             self.close()
-        self._session = session
+        self._session, self._owns_session = session, True
 
     @observe("database_url")
     def _database_changed(self, change: Any) -> None:
         self.close()
 
     def close(self) -> None:
-        """Close the session (a new one starts on the next use)."""
-        if self._session is not None:
+        """Close the session if this magic owns it (a new one starts on the next use)."""
+        if self._session is not None and self._owns_session:
             self._session.close()
-            self._session = None
+        self._session = None
 
     @line_cell_magic
     def amc(self, line: str, cell: str | None = None) -> Any:
