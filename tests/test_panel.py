@@ -6,7 +6,8 @@ import pytest
 
 from amc_magic.engine.events import EventKind, ExecutionEvent
 from amc_magic.errors import ExecutionFailed
-from amc_magic.panel import StatusPanel, TextStatus, format_duration
+from amc_magic.durations import format_duration
+from amc_magic.panel import StatusPanel, TextStatus
 
 
 class FakeClock:
@@ -141,3 +142,19 @@ def test_text_status_failure_has_reason_and_hint(clock):
 @pytest.mark.parametrize(("seconds", "text"), [(0, "0s"), (59.4, "59s"), (60, "1m 00s"), (3725, "1h 02m")])
 def test_format_duration(seconds, text):
     assert format_duration(seconds) == text
+
+
+def test_the_panel_displays_as_its_widget_with_a_neutral_text_fallback(clock):
+    panel = StatusPanel("amcsandbox01", clock=clock)
+    bundle = panel._repr_mimebundle_()
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == panel.widget.model_id
+    assert bundle["text/plain"] == "AMC status panel for amcsandbox01 (a live view in a widget frontend)"
+
+
+def test_notes_can_name_the_execution_and_poll_counts_read_well(clock):
+    panel = StatusPanel("amcsandbox01", clock=clock)
+    panel.show_note("from the cache", status="CACHED", execution_id="abc-123")
+    assert "abc-123" in panel.header.value
+    panel = StatusPanel("amcsandbox01", clock=clock)
+    panel.update(event(EventKind.POLL, "RUNNING", polls=1))
+    assert "1 poll<" in panel.timing.value or panel.timing.value.endswith("1 poll</span>")

@@ -106,13 +106,13 @@ class AMCMagic(Magics):
             tz=options.tz,
             validate=options.validate,
         )
+        if options.validate == "only":  # the report shows the warnings itself
+            return self._bind(options.var, ValidationReport(prepared))
         for warning in prepared.window.warnings:
             print(f"Warning: {warning}", file=sys.stderr)
         for problem in prepared.problems:
             if problem.severity == "warning":
                 print(f"Warning: {problem.format()}", file=sys.stderr)
-        if options.validate == "only":
-            return self._bind(options.var, ValidationReport(prepared))
         if not options.wait:
             job = self.session.start(prepared, view_factory=self._views(cancellable=True), cache=options.cache, timeout=options.timeout)
             return self._bind(options.var, job)
@@ -139,7 +139,7 @@ class AMCMagic(Magics):
             panel = StatusPanel(instance_id, on_cancel=cancel if cancellable else None)
             from IPython.display import display
 
-            display(panel.widget)
+            display(panel)
             return panel
 
         return make

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TextIO
 
+from .durations import format_duration
 from .engine.events import EventKind, ExecutionEvent
 
 STATUS_COLOURS = {
@@ -83,23 +84,22 @@ def fold(state: PanelState, event: ExecutionEvent, now: float) -> PanelState:
     )
 
 
+def _noted(state: PanelState, text: str, status: str | None, execution_id: str | None) -> PanelState:
+    """The state showing ``text``; a ``status`` given with it is final."""
+    return replace(
+        state,
+        note=text,
+        status=status or state.status,
+        execution_id=execution_id or state.execution_id,
+        finished=status is not None or state.finished,
+    )
+
+
 def elapsed_now(state: PanelState, now: float) -> float:
     """Elapsed seconds, advanced past the last event while the execution is live."""
     if state.event_at is None or state.finished:
         return state.elapsed
     return state.elapsed + max(0.0, now - state.event_at)
-
-
-def format_duration(seconds: float) -> str:
-    """``42s``, ``3m 05s``, ``2h 04m``."""
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes}m {seconds:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h {minutes:02d}m"
 
 
 def summary_line(state: PanelState, now: float) -> str:
@@ -156,6 +156,12 @@ class StatusPanel:
         )
         self._render()
 
+    def _repr_mimebundle_(self, **kwargs: object) -> dict[str, object]:
+        """The widget view, with a plain-text stand-in for frontends that cannot show widgets."""
+        bundle = dict(self.widget._repr_mimebundle_(**kwargs) or {})
+        bundle["text/plain"] = f"AMC status panel for {self.state.instance_id} (a live view in a widget frontend)"
+        return bundle
+
     def update(self, event: ExecutionEvent) -> None:
         """Fold one engine event into the panel."""
         self.state = fold(self.state, event, self._clock())
@@ -165,9 +171,9 @@ class StatusPanel:
         """Redraw the clock fields (elapsed, time since the last poll)."""
         self.timing.value = self._timing_html()
 
-    def show_note(self, text: str, *, status: str | None = None) -> None:
-        """Show a note (e.g. "answered from the cache") and optionally a final status."""
-        self.state = replace(self.state, note=text, status=status or self.state.status, finished=status is not None or self.state.finished)
+    def show_note(self, text: str, *, status: str | None = None, execution_id: str | None = None) -> None:
+        """Show a note (e.g. "answered from the cache"), optionally with a final status and the execution."""
+        self.state = _noted(self.state, text, status, execution_id)
         self._render()
 
     def _render(self) -> None:
@@ -200,7 +206,7 @@ class StatusPanel:
         if self.state.polled_at is not None and not self.state.finished:
             text += f" &middot; last poll {format_duration(now - self.state.polled_at)} ago"
         if self.state.polls:
-            text += f" &middot; {self.state.polls} polls"
+            text += f" &middot; {self.state.polls} poll{'s' if self.state.polls != 1 else ''}"
         return f'<span style="color:#4b5563">{text}</span>'
 
 
@@ -232,9 +238,9 @@ class TextStatus:
     def tick(self) -> None:
         """Nothing to redraw in text mode."""
 
-    def show_note(self, text: str, *, status: str | None = None) -> None:
+    def show_note(self, text: str, *, status: str | None = None, execution_id: str | None = None) -> None:
         """Print the note as a status line."""
-        self.state = replace(self.state, note=text, status=status or self.state.status, finished=status is not None or self.state.finished)
+        self.state = _noted(self.state, text, status, execution_id)
         self._print(summary_line(self.state, self._clock()))
 
     def _print(self, line: str) -> None:
@@ -250,5 +256,5 @@ class SilentStatus:
     def tick(self) -> None:
         """Nothing to redraw."""
 
-    def show_note(self, text: str, *, status: str | None = None) -> None:
+    def show_note(self, text: str, *, status: str | None = None, execution_id: str | None = None) -> None:
         """Ignore the note."""

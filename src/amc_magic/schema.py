@@ -281,6 +281,7 @@ def tables_from_data_sources(items: list[Mapping[str, object]]) -> dict[str, Tab
                     description=str(col.get("description") or ""),
                 )
             )
-        time_column = next((c.name for c in columns if c.name.endswith("_dt_utc")), "")
+        known = TABLES.get(name.lower())
+        time_column = known.time_column if known else next((c.name for c in columns if c.name.endswith("_dt_utc")), "")
         tables[name.lower()] = Table(name, str(item.get("description") or ""), time_column, tuple(columns))
     return tables

@@ -52,7 +52,7 @@ class StatusView(Protocol):
 
     def update(self, event: ExecutionEvent) -> None: ...
     def tick(self) -> None: ...
-    def show_note(self, text: str, *, status: str | None = None) -> None: ...
+    def show_note(self, text: str, *, status: str | None = None, execution_id: str | None = None) -> None: ...
 
 
 ViewFactory = Callable[[str, Callable[[], None]], StatusView]
@@ -305,6 +305,7 @@ class Session:
                 f"{len(frame):,} rows x {frame.shape[1]} columns from the cache (execution {hit.short_id}, "
                 f"{when:%Y-%m-%d %H:%M} UTC); cache=refresh runs it again",
                 status="CACHED",
+                execution_id=hit.amc_execution_id,
             )
         return frame
 
@@ -406,7 +407,11 @@ class Session:
         if frame is not None:
             job.from_cache = True
             if view is not None:
-                view.show_note(f"{len(frame):,} rows x {frame.shape[1]} columns, already downloaded", status="SUCCEEDED")
+                view.show_note(
+                    f"{len(frame):,} rows x {frame.shape[1]} columns, already downloaded",
+                    status="SUCCEEDED",
+                    execution_id=record.amc_execution_id,
+                )
             return frame
         if not record.amc_execution_id:
             raise NotFoundError(

@@ -291,7 +291,7 @@ def test_history_lists_submitted_executions_newest_first(store: HistoryStore, cl
         "2026-03-01 06:00 → 2026-03-02 00:00 (Europe/Paris)",
         "2026-03-01 → 2026-04-01",
     ]
-    assert list(frame["duration"]) == [timedelta(minutes=2), timedelta(minutes=3), timedelta(minutes=5)]
+    assert list(frame["duration"]) == ["2m 00s", "3m 00s", "5m 00s"]
     assert list(frame["rows"].astype(object).where(frame["rows"].notna(), None)) == [None, None, 3]
     assert frame["sql"].iloc[2] == "SELECT campaign,"
     assert frame["submitted"].iloc[2] == pd.Timestamp(old.created_at)

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
+from amc_magic.durations import format_duration
 from amc_magic.history.cache_key import zone_info
 from amc_magic.history.records import SHORT_ID_LENGTH, ExecutionRecord
 
@@ -32,7 +33,7 @@ def history_frame(records: Sequence[ExecutionRecord], now: datetime) -> pd.DataF
         },
         columns=list(HISTORY_COLUMNS),
     )
-    frame["duration"] = frame["duration"].dt.round("s")
+    frame["duration"] = [None if pd.isna(d) else format_duration(d.total_seconds()) for d in frame["duration"]]
     frame["submitted"] = frame["submitted"].dt.floor("s")
     return frame
 
