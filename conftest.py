@@ -23,13 +23,14 @@ from typing import Any
 
 import pytest
 
+from amc_magic.client.credentials import CREDENTIAL_VARIABLES
+from amc_magic.history import DB_URL_ENV
+
 USER_VARIABLES = (
-    "AMC_CLIENT_ID",
-    "AMC_CLIENT_SECRET",
-    "AMC_REFRESH_TOKEN",
+    *CREDENTIAL_VARIABLES,
     "AMC_API_URL",
     "AMC_TOKEN_URL",
-    "AMC_MAGIC_DB_URL",
+    DB_URL_ENV,
     "AMC_INSTANCE_ID",
     "AMC_ADVERTISER_ID",
     "AMC_MARKETPLACE_ID",

@@ -2,14 +2,10 @@
 
 import pytest
 
-_USER_ENVIRONMENT = (
-    "AMC_CLIENT_ID",
-    "AMC_CLIENT_SECRET",
-    "AMC_REFRESH_TOKEN",
-    "AMC_API_URL",
-    "AMC_TOKEN_URL",
-    "AMC_MAGIC_DB_URL",
-)
+from amc_magic.client.credentials import CREDENTIAL_VARIABLES
+from amc_magic.history import DB_URL_ENV
+
+_USER_ENVIRONMENT = (*CREDENTIAL_VARIABLES, "AMC_API_URL", "AMC_TOKEN_URL", DB_URL_ENV)
 
 
 @pytest.fixture(autouse=True)
