@@ -169,3 +169,13 @@ def test_closing_the_session_stops_following_without_cancelling_on_amc(tmp_path,
         assert second.execution(job.local_id).status == "SUCCEEDED"
     finally:
         second.close()
+
+
+def test_the_create_request_carries_the_window_in_its_zone(session):
+    session.run(session.prepare(REACH, start="2025-02-01", end="2025-02-10", tz="America/New_York"))
+    [execution] = session._sandbox_app.state.sandbox.api.executions.all()
+    sent = execution.to_json()
+    assert sent["timeWindowStartOriginal"] == "2025-02-01T00:00:00"  # a date-only end is inclusive
+    assert sent["timeWindowEndOriginal"] == "2025-02-11T00:00:00"
+    assert sent["timeWindowTimeZoneOriginal"] == "America/New_York"
+    assert sent["timeWindowStart"] == "2025-02-01T05:00:00Z"  # converted to UTC by AMC

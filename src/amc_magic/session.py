@@ -39,7 +39,6 @@ from .prepared import PreparedQuery, prepare_query
 from .recording import StoreRecorder
 from .report import instances_frame, schema_frame
 from .schema import TABLES, Table, tables_from_data_sources
-from .windows import WindowType
 
 logger = logging.getLogger("amc_magic")
 
@@ -323,16 +322,10 @@ class Session:
     async def _submit(
         self, prepared: PreparedQuery, record: ExecutionRecord, job: AmcJob, view: StatusView | None, timeout: float | None
     ) -> pd.DataFrame:
-        window = prepared.window
-        explicit = window.window_type == WindowType.EXPLICIT
         request = ExecutionRequest(
             instance=prepared.target.ref,
             sql=prepared.sql,
-            start=window.start if explicit else None,
-            end=window.end if explicit else None,
-            time_window_type=None if explicit else str(window.window_type),
-            time_zone=window.time_zone,
-            options=prepared.target.request_options,
+            options={**prepared.target.request_options, **prepared.window.request_fields()},
         )
         engine = self._engine(prepared.target)
         recorder = StoreRecorder(self.store, record.id)

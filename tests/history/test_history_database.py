@@ -80,3 +80,18 @@ def test_only_sqlite_and_postgresql_engines_are_accepted() -> None:
     engine = sa.create_engine("mysql://me@db.test/amc", module=SimpleNamespace(paramstyle="format"))
     with pytest.raises(ConfigurationError, match="neither SQLite nor PostgreSQL"):
         HistoryStore(engine)
+
+
+def test_an_in_memory_database_is_the_same_from_every_thread():
+    import threading
+
+    from amc_magic.history import HistoryStore
+
+    store = HistoryStore.from_url("sqlite://")
+    store.save_account("ENTITYONE", "ATVPDKIKX0DER")
+    seen = []
+    worker = threading.Thread(target=lambda: seen.append([i.instance_id for i in store.list_instances()]))
+    worker.start()
+    worker.join(10)
+    assert seen == [[]]  # the tables exist in the other thread too (no "no such table")
+    store.close()

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.pool import StaticPool
 from jupyter_core.paths import jupyter_data_dir
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
@@ -66,9 +67,14 @@ def create_engine_for_url(url: str) -> sa.Engine:
 
 def _create_sqlite_engine(url: sa.URL) -> sa.Engine:
     database = url.database or ""
-    if database not in ("", ":memory:") and not url.query.get("uri"):
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url)
+    if database in ("", ":memory:"):
+        # One shared connection: otherwise every thread (the engine's loop thread included) would
+        # see a database of its own.
+        engine = sa.create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+    else:
+        if not url.query.get("uri"):
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url)
     sa.event.listen(engine, "connect", _configure_sqlite_connection)
     sa.event.listen(engine, "begin", _begin_sqlite_transaction)
     return engine
