@@ -291,9 +291,39 @@ def test_numbers_and_timestamps_are_read_back_exactly() -> None:
         ("SELECT 1", []),
         ("{{a}} {{ b.c }} {{a}} {{\td }}", ["a", "b.c", "d"]),
         ("{{ 1x }} {{ok}} {{ unclosed", ["ok"]),
-        ("'{{window_start}}' {{window_end}}", ["window_start", "window_end"]),
+        ("{{window_start}} {{window_end}} -- {{in_a_comment}}", ["window_start", "window_end"]),
     ],
     ids=["none", "ordered-unique", "malformed-and-unclosed-skipped", "builtins-too"],
 )
 def test_placeholders(sql: str, expected: list[str]) -> None:
     assert placeholders(sql) == expected
+
+
+@pytest.mark.parametrize(
+    "template",
+    ["WHERE campaign = '{{x}}'", 'WHERE "{{x}}" = 1', "WHERE c = `{{x}}`", "WHERE c = 'a {{ x }} b'"],
+    ids=["single-quotes", "double-quotes", "backticks", "inside-text"],
+)
+def test_a_placeholder_inside_quotes_is_refused(template):
+    with pytest.raises(ParameterError) as info:
+        render(template, {"x": " OR TRUE OR "})
+    assert "inside quotes" in str(info.value)
+    assert info.value.name == "x"
+
+
+@pytest.mark.parametrize(
+    "template",
+    ["SELECT 1 -- filter {{x}}\nFROM t", "SELECT 1 /* {{x}} */ FROM t", "SELECT 1 -- {{undefined}}\nFROM t"],
+    ids=["line-comment", "block-comment", "undefined-in-comment"],
+)
+def test_comments_are_left_as_written(template):
+    assert render(template, {"x": "\nWHERE TRUE --"}) == template
+
+
+def test_a_value_cannot_end_a_comment_and_inject():
+    rendered = render("SELECT 1 FROM t -- filter {{x}}\nGROUP BY 1", {"x": "\nWHERE TRUE --"})
+    assert "WHERE TRUE" not in rendered
+
+
+def test_a_quote_inside_a_value_next_to_a_quoted_literal_stays_one_literal():
+    assert render("WHERE a = 'it''s' AND b = {{x}}", {"x": "y'z"}) == "WHERE a = 'it''s' AND b = 'y''z'"

@@ -56,6 +56,13 @@ from .errors import ParameterError
 __all__ = ["placeholders", "render"]
 
 _PLACEHOLDER = re.compile(r"\{\{([^{}]*)\}\}")
+# What a placeholder may sit in: comments are left as written; quoted text must not hold one.
+_LEXEME = re.compile(
+    r"""(?P<comment>--[^\n]*|/\*.*?(?:\*/|\Z))"""
+    r"""|(?P<quoted>'(?:[^']|'')*'?|"(?:[^"]|"")*"?|`[^`]*`?)"""
+    r"""|\{\{(?P<placeholder>[^{}]*)\}\}""",
+    re.S,
+)
 _NAME_CHAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 _SEQUENCE_TYPES = (list, tuple, set, frozenset, pd.Series, pd.Index, pd.api.extensions.ExtensionArray, np.ndarray)
 
@@ -71,8 +78,8 @@ def placeholders(sql: str) -> list[str]:
         Malformed placeholders (``{{ 1x }}``) are left out; :func:`render` reports them.
     """
     found: dict[str, None] = {}
-    for match in _PLACEHOLDER.finditer(sql):
-        expression = match.group(1).strip()
+    for match in _LEXEME.finditer(sql):
+        expression = (match.group("placeholder") or "").strip()
         if _NAME_CHAIN.fullmatch(expression):
             found.setdefault(expression)
     return list(found)
@@ -97,7 +104,12 @@ def render(sql: str, namespace: Mapping[str, Any], *, builtins: Mapping[str, Any
     scopes = (builtins or {}, namespace)
 
     def replace(match: re.Match[str]) -> str:
-        expression = match.group(1).strip()
+        if match.group("comment") is not None:
+            return match.group(0)  # comments are not rendered: a value could end a -- comment
+        if match.group("quoted") is not None:
+            _refuse_quoted_placeholder(match.group(0))
+            return match.group(0)
+        expression = match.group("placeholder").strip()
         if not _NAME_CHAIN.fullmatch(expression):
             raise ParameterError(
                 expression,
@@ -107,7 +119,21 @@ def render(sql: str, namespace: Mapping[str, Any], *, builtins: Mapping[str, Any
             )
         return _literal(_lookup(expression, scopes), expression)
 
-    return _PLACEHOLDER.sub(replace, sql)
+    return _LEXEME.sub(replace, sql)
+
+
+def _refuse_quoted_placeholder(quoted: str) -> None:
+    """A placeholder inside quotes would put its literal inside another literal: refuse it."""
+    inner = _PLACEHOLDER.search(quoted)
+    if inner is None:
+        return
+    expression = inner.group(1).strip()
+    raise ParameterError(
+        expression,
+        f"{{{{{expression}}}}} is inside quotes ({quoted[:40]}{'...' if len(quoted) > 40 else ''}); "
+        "a placeholder renders its own quotes",
+        hint=f"Write {{{{{expression}}}}} without quotes around it, e.g. campaign = {{{{{expression}}}}}.",
+    )
 
 
 def _lookup(expression: str, scopes: Iterable[Mapping[str, Any]]) -> Any:
