@@ -87,3 +87,16 @@ def test_bad_input_raises_before_anything_is_submitted(session):
 def test_public_names():
     assert set(amc_magic.__all__) == {"__version__", "load_ipython_extension", "query", "submit", "unload_ipython_extension"}
     assert all(hasattr(amc_magic, name) for name in amc_magic.__all__)
+
+
+@pytest.mark.parametrize("timeout", [0, -1, float("nan"), float("inf"), "soon"])
+def test_a_bad_timeout_is_refused_before_submitting(session, timeout):
+    with pytest.raises(OptionError, match="timeout"):
+        amc_magic.submit(SQL, params={"campaigns": ["x"]}, timeout=timeout, session=session)
+    assert session.history().empty
+
+
+def test_validate_only_is_for_the_magic(session):
+    with pytest.raises(OptionError) as info:
+        amc_magic.query(SQL, params={"campaigns": ["x"]}, validate="only", session=session)
+    assert "sqlcheck.check" in info.value.hint

@@ -158,3 +158,15 @@ def test_notes_can_name_the_execution_and_poll_counts_read_well(clock):
     panel = StatusPanel("amcsandbox01", clock=clock)
     panel.update(event(EventKind.POLL, "RUNNING", polls=1))
     assert "1 poll<" in panel.timing.value or panel.timing.value.endswith("1 poll</span>")
+
+
+def test_text_status_prints_the_failure_hint_once(clock):
+    out = io.StringIO()
+    text = TextStatus("amcsandbox01", stream=out, clock=clock)
+    text.update(event(EventKind.STATUS, "RUNNING"))
+    text.update(event(EventKind.STATUS, "FAILED", status_reason="boom"))
+    error = ExecutionFailed("failed", status="FAILED", status_reason="boom", hint="data may be incomplete")
+    text.update(event(EventKind.FAILED, "FAILED", status_reason="boom", error=error))
+    printed = out.getvalue()
+    assert printed.count("FAILED") == 1
+    assert "hint: data may be incomplete" in printed

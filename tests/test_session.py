@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from amc_magic.errors import CompileError, ConfigurationError, ExecutionCancelled, NotFoundError, SqlCheckError
+from amc_magic.errors import CompileError, ConfigurationError, ExecutionCancelled, ExecutionFailed, NotFoundError, SqlCheckError
 from amc_magic.history import HistoryStore
 from amc_magic.sandbox.app import create_app
 from amc_magic.sandbox.config import SandboxConfig
@@ -179,3 +179,16 @@ def test_the_create_request_carries_the_window_in_its_zone(session):
     assert sent["timeWindowEndOriginal"] == "2025-02-11T00:00:00"
     assert sent["timeWindowTimeZoneOriginal"] == "America/New_York"
     assert sent["timeWindowStart"] == "2025-02-01T05:00:00Z"  # converted to UTC by AMC
+
+
+def test_attaching_to_a_failed_execution_repeats_amcs_reason(tmp_path, data_dir):
+    session, _ = make_session(tmp_path, data_dir, failure_reason="Query exceeded the resources of the instance.")
+    try:
+        job = session.start(session.prepare(REACH, start="2025-02-01", end="2025-02-10"))
+        with pytest.raises(ExecutionFailed, match="exceeded the resources"):
+            job.result(30)
+        with pytest.raises(ExecutionFailed, match="exceeded the resources"):
+            session.wait(session.attach(job.local_id, waited=True))
+        assert "exceeded the resources" in session.execution(job.local_id).status_reason
+    finally:
+        session.close()

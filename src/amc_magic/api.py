@@ -18,7 +18,8 @@ from typing import Any, Literal
 import pandas as pd
 
 from .job import AmcJob
-from .options import CellOptions
+from .errors import OptionError
+from .options import CellOptions, parse_line, parse_timeout
 from .panel import SilentStatus, TextStatus
 from .instances import SANDBOX
 from .session import Session, ViewFactory
@@ -114,6 +115,7 @@ def submit(
     """
     job_session = session or default_session()
     options = _options(cache, validate)
+    timeout = None if timeout is None else parse_timeout(timeout)
     prepared = job_session.prepare(
         sql, params, instance=instance, start=start, end=end, window=window, tz=tz, validate=options.validate
     )
@@ -121,9 +123,13 @@ def submit(
 
 
 def _options(cache: Any, validate: Any) -> CellOptions:
-    from .options import parse_line
-
-    return parse_line(f"cache={str(cache).lower()} validate={str(validate).lower()}")
+    options = parse_line(f"cache={str(cache).lower()} validate={str(validate).lower()}")
+    if options.validate == "only":
+        raise OptionError(
+            "validate='only' is for the magic; query() and submit() always run the query.",
+            hint="Check without running with amc_magic.sqlcheck.check(sql).",
+        )
+    return options
 
 
 def _views(progress: Progress) -> ViewFactory:

@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="A {{NAME}} value; JSON is parsed (numbers, true/false, null, [lists]), anything else is a string. Repeatable.")
     run.add_argument("--cache", choices=["true", "false", "refresh"], default="true", help="Reuse an identical result (true), re-run (refresh), or neither (false).")
     run.add_argument("--no-validate", action="store_true", help="Skip the local SQL checks.")
-    run.add_argument("--timeout", type=float, help="Seconds to wait; the execution keeps running on AMC after that.")
+    run.add_argument("--timeout", type=_timeout, help="Seconds to wait; the execution keeps running on AMC after that.")
     run.add_argument("-o", "--output", type=Path, help="Write the result to a .csv or .parquet file instead of printing it.")
     run.add_argument("--quiet", action="store_true", help="No progress lines on stderr.")
 
@@ -56,6 +56,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="Interface to bind (default 127.0.0.1).")
     serve.add_argument("--port", type=int, default=8765, help="Port (default 8765).")
     return parser
+
+
+def _timeout(raw: str) -> float:
+    from .options import parse_timeout
+
+    try:
+        return parse_timeout(raw)
+    except OptionError as error:
+        raise argparse.ArgumentTypeError(error.message) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -191,7 +191,9 @@ class AMCMagic(Magics):
         _expect(positional, (1, 2), "attach", "ID [VAR]")
         _only(keywords, {"wait", "timeout"}, "attach")
         options = parse_line(" ".join([*positional[1:], *(f"{k}={v}" for k, v in keywords.items())]))
-        job = self.session.attach(positional[0], view_factory=self._views(cancellable=not options.wait), timeout=options.timeout)
+        job = self.session.attach(
+            positional[0], view_factory=self._views(cancellable=not options.wait), timeout=options.timeout, waited=options.wait
+        )
         return self._bind(options.var, job if not options.wait else self.session.wait(job))
 
     def _cmd_cancel(self, positional: list[str], keywords: dict[str, str]) -> None:

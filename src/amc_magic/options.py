@@ -128,14 +128,23 @@ def _convert(key: str, raw: str) -> object:
     if key == "validate":
         return _choice(key, value, ("true", "false", "only"))
     if key == "timeout":
-        try:
-            seconds = float(value)
-        except ValueError:
-            seconds = math.nan
-        if not math.isfinite(seconds) or seconds <= 0:
-            raise OptionError(f"timeout={raw!r} is not a positive number of seconds.", hint="For example timeout=600.")
-        return seconds
+        return parse_timeout(raw)
     raise AssertionError(key)  # pragma: no cover - OPTION_HELP and this function list the same keys
+
+
+def parse_timeout(raw: object) -> float:
+    """A timeout in seconds: a finite positive number (as a number or text).
+
+    Raises:
+        OptionError: anything else (zero, negative, NaN, infinity, not a number).
+    """
+    try:
+        seconds = float(str(raw).strip())
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise OptionError(f"timeout={raw!r} is not a positive number of seconds.", hint="For example timeout=600.")
+    return seconds
 
 
 def _boolean(key: str, value: str) -> bool:

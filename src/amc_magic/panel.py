@@ -230,8 +230,8 @@ class TextStatus:
         self.state = fold(self.state, event, self._clock())
         if event.kind is EventKind.POLL or self.state.status in (self._last_status, "SUBMITTING"):
             return
-        if event.kind is EventKind.STATUS and event.status == "SUCCEEDED":
-            return  # the DOWNLOADING and DONE lines follow at once
+        if event.kind is EventKind.STATUS and event.status in ("SUCCEEDED", "FAILED", "REJECTED"):
+            return  # the DOWNLOADING/DONE or FAILED event (with its hint) follows at once
         self._last_status = self.state.status
         self._print(summary_line(self.state, self._clock()))
 

@@ -96,6 +96,7 @@ class Session:
         self._schemas: dict[str, Mapping[str, Table]] = {}
         self._jobs: set[AmcJob] = set()
         self._lock = threading.Lock()
+        self._schema_lock = threading.Lock()
 
     # --- resources ------------------------------------------------------------------------
 
@@ -196,14 +197,21 @@ class Session:
         )
 
     def _instance_schema(self, target: Target) -> Mapping[str, Table]:
-        if target.instance_id not in self._schemas:
-            try:
+        """The instance's own schema (``GET /dataSources``, read once per session and instance).
+
+        Access and connection errors raise: the execution would meet them too, so the user hears
+        of them once, before anything is recorded. A schema AMC serves in an unexpected shape falls
+        back to the bundled one: the checks must never block on it.
+        """
+        with self._schema_lock:
+            if target.instance_id not in self._schemas:
                 items = self.background.run(self._engine_call(target, "list_data_sources", target.ref))
-                self._schemas[target.instance_id] = tables_from_data_sources(items) or TABLES
-            except Exception as error:  # the checks must never block on a schema they could not read
-                logger.warning("Could not read the schema of %s (%s); checking against the bundled one", target.instance_id, error)
-                return TABLES
-        return self._schemas[target.instance_id]
+                try:
+                    self._schemas[target.instance_id] = tables_from_data_sources(items) or TABLES
+                except (KeyError, TypeError, AttributeError, ValueError) as error:
+                    logger.warning("The schema of %s is not in the expected shape (%s); checking against the bundled one", target.instance_id, error)
+                    self._schemas[target.instance_id] = TABLES
+            return self._schemas[target.instance_id]
 
     async def _engine_call(self, target: Target, method: str, *args: Any, **kwargs: Any) -> Any:
         return await getattr(self._engine(target).client, method)(*args, **kwargs)
@@ -217,9 +225,16 @@ class Session:
         view_factory: ViewFactory | None = None,
         cache: str = "true",
         timeout: float | None = None,
+        waited: bool = False,
     ) -> AmcJob:
-        """Start the query on the private loop and return its job at once."""
+        """Start the query on the private loop and return its job at once.
+
+        Args:
+            waited: the caller will wait for the result and sees any error itself (else an error
+                of the background job is also logged).
+        """
         job = AmcJob(prepared.target.instance_id, self.background.loop)
+        job._waited_on = waited
         view = view_factory(prepared.target.instance_id, job.cancel) if view_factory else None
         self._track(job, self.background.submit(self._execute(prepared, job, view, cache, timeout)))
         return job
@@ -233,7 +248,7 @@ class Session:
         timeout: float | None = None,
     ) -> pd.DataFrame:
         """Run the query and block until its result; an interrupt cancels the AMC execution."""
-        return self.wait(self.start(prepared, view_factory=view_factory, cache=cache, timeout=timeout))
+        return self.wait(self.start(prepared, view_factory=view_factory, cache=cache, timeout=timeout, waited=True))
 
     def wait(self, job: AmcJob) -> pd.DataFrame:
         """Block on ``job``; a ``KeyboardInterrupt`` cancels it (on AMC too) and propagates."""
@@ -384,10 +399,13 @@ class Session:
             hint = f"It ended {record.status}" + (f": {record.status_reason}" if record.status_reason else ".")
         raise NotFoundError(f"Execution {record.short_id} has no stored result.", hint=hint)
 
-    def attach(self, ref: str, *, view_factory: ViewFactory | None = None, timeout: float | None = None) -> AmcJob:
+    def attach(
+        self, ref: str, *, view_factory: ViewFactory | None = None, timeout: float | None = None, waited: bool = False
+    ) -> AmcJob:
         """Follow a recorded execution (e.g. after a kernel restart) to its result."""
         record = self.execution(ref)
         job = AmcJob(record.instance_id, self.background.loop)
+        job._waited_on = waited
         job.local_id = record.id
         job._bind_execution_id(record.amc_execution_id)
         view = view_factory(record.instance_id, job.cancel) if view_factory else None
@@ -413,8 +431,9 @@ class Session:
             )
         if record.status in ("FAILED", "REJECTED", "CANCELLED"):
             error = ExecutionCancelled if record.status == "CANCELLED" else ExecutionFailed
+            reason = f": {record.status_reason}" if record.status_reason else "."
             raise error(
-                f"Execution {record.short_id} ended {record.status}.",
+                f"AMC execution {record.amc_execution_id} {record.status}{reason}",
                 execution_id=record.amc_execution_id,
                 status=record.status,
                 status_reason=record.status_reason,
