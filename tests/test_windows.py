@@ -328,3 +328,13 @@ def test_builtins_follow_time_zone_for_sub_day_offsets() -> None:
     window = resolve_window(start="2026-03-01", end="2026-03-01", tz="Asia/Kolkata", now=NOW)
     assert window_bounds(window) == ("'2026-02-28 18:30:00'", "'2026-03-01 18:30:00'")
     assert window.end - window.start == timedelta(days=1)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"start": "2026-01-01", "end": "9999-12-31"}, {"window": "last_99999999999999999999_days"}],
+    ids=["end-of-calendar", "huge-n"],
+)
+def test_windows_beyond_the_calendar_are_window_errors(options):
+    with pytest.raises(WindowError, match="cannot be computed"):
+        resolve_window(now=NOW, **options)

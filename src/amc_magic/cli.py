@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from .errors import AmcMagicError, OptionError
+from .errors import AmcMagicError, OptionError, ParameterError
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -77,11 +77,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _history(args)
         return _serve(args)
     except AmcMagicError as error:
-        print(f"amc-magic: {str(error).replace(chr(10), ' ')}", file=sys.stderr)
+        print(f"amc-magic: {_one_line(error)}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
         print("amc-magic: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+def _one_line(error: AmcMagicError) -> str:
+    """The error's message and hint on one line, with the notebook's words put in the CLI's."""
+    hint = error.hint
+    if isinstance(error, ParameterError):
+        hint = f"Pass it with --param {error.name.split('.')[0]}=VALUE."
+    elif hint:
+        hint = hint.replace("validate=false", "--no-validate").replace("validate=only", "the magic's validate=only")
+    text = " ".join(error.message.split())
+    return f"{text.rstrip('.')}. Hint: {' '.join(hint.split())}" if hint else text
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -91,10 +102,14 @@ def _run(args: argparse.Namespace) -> int:
     output: Path | None = args.output
     if output is not None and output.suffix.lower() not in (".csv", ".parquet"):
         raise OptionError(f"Cannot write {output.name!r}: the output must end in .csv or .parquet.")
+    if output is not None and not output.resolve().parent.is_dir():
+        raise OptionError(f"Cannot write {str(output)!r}: its directory does not exist.")
     try:
         sql = args.file.read_text(encoding="utf-8")
     except OSError as exc:
         raise OptionError(f"Cannot read {str(args.file)!r}: {exc.strerror}.") from None
+    except UnicodeDecodeError:
+        raise OptionError(f"Cannot read {str(args.file)!r}: it is not UTF-8 text.") from None
     session = Session()
     try:
         frame = query(
@@ -118,13 +133,24 @@ def _run(args: argparse.Namespace) -> int:
 
         with pd.option_context("display.max_rows", 200, "display.max_columns", 50, "display.width", 200):
             print(frame.to_string(index=False))
-    elif output.suffix.lower() == ".csv":
-        frame.to_csv(output, index=False)
     else:
-        frame.to_parquet(output, index=False)
+        _write(frame, output)
     if output is not None and not args.quiet:
         print(f"Wrote {len(frame):,} rows to {output}", file=sys.stderr)
     return 0
+
+
+def _write(frame: Any, output: Path) -> None:
+    try:
+        if output.suffix.lower() == ".csv":
+            frame.to_csv(output, index=False)
+        else:
+            frame.to_parquet(output, index=False)
+    except OSError as exc:
+        raise OptionError(
+            f"Cannot write {str(output)!r}: {exc.strerror or exc}.",
+            hint="The result is in the history: `amc-magic run` with the same arguments answers from the cache.",
+        ) from None
 
 
 def _params(pairs: list[str]) -> dict[str, Any]:
@@ -139,6 +165,8 @@ def _params(pairs: list[str]) -> dict[str, Any]:
             value = raw
         if isinstance(value, dict):
             value = raw
+        if name.strip() in values:
+            raise OptionError(f"--param {name.strip()} is given twice.", hint="Give each parameter once; a list is --param 'name=[1, 2]'.")
         values[name.strip()] = value
     return values
 

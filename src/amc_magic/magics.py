@@ -23,6 +23,8 @@ from .report import ValidationReport, execution_details
 from .api import default_session
 from .session import Session, StatusView, ViewFactory
 
+MAX_HISTORY_ROWS = 100_000
+
 LINE_COMMANDS: dict[str, str] = {
     "connect": "`%amc connect INSTANCE_ID advertiser_id=ENTITY... marketplace_id=... [name=...]`: check access and remember an instance (never its secrets).",
     "instances": "`%amc instances`: the sandbox and every connected instance.",
@@ -180,7 +182,7 @@ class AMCMagic(Magics):
         _only(keywords, set(), "history")
         if len(positional) > 1 or (positional and not positional[0].isdigit()):
             raise OptionError("%amc history takes one optional number.", hint=LINE_COMMANDS["history"])
-        return self.session.history(int(positional[0]) if positional else 20)
+        return self.session.history(min(int(positional[0]), MAX_HISTORY_ROWS) if positional else 20)
 
     def _cmd_show(self, positional: list[str], keywords: dict[str, str]) -> pd.Series:
         _expect(positional, 1, "show", "ID")

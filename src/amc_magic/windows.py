@@ -165,6 +165,17 @@ def resolve_window(
     Raises:
         WindowError: the options are malformed, contradictory or out of AMC's retention.
     """
+    try:
+        return _resolve(start, end, window, tz, now, instance_type)
+    except (OverflowError, ValueError) as error:  # dates beyond the calendar, e.g. end=9999-12-31
+        raise WindowError(
+            f"The window cannot be computed: {error}.", hint="Use dates within AMC's data, e.g. start=2026-03-01 end=2026-03-31."
+        ) from None
+
+
+def _resolve(
+    start: str | date | None, end: str | date | None, window: str | None, tz: str, now: datetime, instance_type: str
+) -> TimeWindow:
     zone = _zone(tz)
     now_utc = now.astimezone(timezone.utc) if now.utcoffset() is not None else now.replace(tzinfo=timezone.utc)
     local_now = now_utc.astimezone(zone).replace(tzinfo=None)
