@@ -95,3 +95,17 @@ def test_an_in_memory_database_is_the_same_from_every_thread():
     worker.join(10)
     assert seen == [[]]  # the tables exist in the other thread too (no "no such table")
     store.close()
+
+
+def test_a_read_only_database_is_one_clear_error(tmp_path):
+    from amc_magic.errors import ConfigurationError
+    from amc_magic.history import HistoryStore
+
+    path = tmp_path / "history.sqlite"
+    HistoryStore.from_url(f"sqlite:///{path}").close()
+    read_only = HistoryStore.from_url(f"sqlite:///file:{path}?mode=ro&uri=true")
+    assert read_only.list_instances() == []  # reading still works
+    with pytest.raises(ConfigurationError, match="refused to write") as info:
+        read_only.save_account("ENTITYONE", "ATVPDKIKX0DER")
+    assert "AMC_MAGIC_DB_URL" in info.value.hint
+    read_only.close()

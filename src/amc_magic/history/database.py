@@ -60,7 +60,9 @@ def create_engine_for_url(url: str) -> sa.Engine:
     try:
         if backend == "sqlite":
             return _create_sqlite_engine(parsed)
-        return sa.create_engine(parsed, pool_pre_ping=True)
+        engine = sa.create_engine(parsed, pool_pre_ping=True)
+        sa.event.listen(engine, "handle_error", _explain_refusal)
+        return engine
     except NoSuchModuleError:
         raise ConfigurationError(f"No driver is installed for the history database {shown}.", hint=_URL_HINT) from None
 
@@ -76,8 +78,23 @@ def _create_sqlite_engine(url: sa.URL) -> sa.Engine:
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(url)
     sa.event.listen(engine, "connect", _configure_sqlite_connection)
+    sa.event.listen(engine, "handle_error", _explain_refusal)
     sa.event.listen(engine, "begin", _begin_sqlite_transaction)
     return engine
+
+
+_REFUSALS = ("readonly database", "read-only", "disk is full", "no space left", "unable to open database")
+
+
+def _explain_refusal(context: sa.engine.ExceptionContext) -> None:
+    """Turn "the database will not take this write" into one clear error instead of a driver trace."""
+    original = context.original_exception
+    text = str(original).splitlines()[0] if str(original) else type(original).__name__
+    if any(refusal in text.lower() for refusal in _REFUSALS):
+        raise ConfigurationError(
+            f"The history database refused to write: {text}.",
+            hint="Point AMC_MAGIC_DB_URL (or %config AMCMagic.database_url) at a database you can write to.",
+        ) from original
 
 
 def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
