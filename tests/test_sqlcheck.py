@@ -461,3 +461,10 @@ FROM dsp_impressions GROUP BY 1, 2, 3, 4, 5, 7""",
 @pytest.mark.parametrize("sql", VALID.values(), ids=VALID.keys())
 def test_tricky_valid_queries_are_not_rejected(sql: str) -> None:
     assert check(sql) == []
+
+
+def test_a_query_nested_beyond_the_parser_is_a_warning_not_a_crash():
+    sql = "SELECT campaign, SUM(" + "(" * 400 + "impressions" + ")" * 400 + ") AS i FROM dsp_impressions GROUP BY campaign"
+    problems = check(sql)
+    assert [p.code for p in problems] == ["too_deep"]
+    assert problems[0].severity == "warning"

@@ -412,3 +412,13 @@ def test_doubled_quotes_inside_a_string_literal_keep_the_apostrophe(sandbox_db, 
         disable_aggregation_controls=True,
     )
     assert output.table.column("name").to_pylist() == ["Mother's Day"]
+
+
+def test_a_query_nested_too_deeply_is_a_compile_error(sandbox_db):
+    from datetime import datetime
+
+    from amc_magic.errors import CompileError
+
+    sql = "SELECT campaign, SUM(" + "(" * 400 + "impressions" + ")" * 400 + ") AS i FROM dsp_impressions GROUP BY campaign"
+    with pytest.raises(CompileError, match="nested too deeply"):
+        sandbox_db.run(sql, window_start=datetime(2025, 3, 1), window_end=datetime(2025, 3, 2))

@@ -96,6 +96,13 @@ class PreparedQuery:
 
 def prepare(sql: str, context: QueryContext) -> PreparedQuery:
     """Parse AMC SQL into a qualified sqlglot tree with AMC's constants resolved."""
+    try:
+        return _prepare(sql, context)
+    except RecursionError:
+        raise compile_error("The query is nested too deeply to compile.") from None
+
+
+def _prepare(sql: str, context: QueryContext) -> PreparedQuery:
     tree = parse(sql)
     names, ordered = output_names(tree), bool(tree.args.get("order"))
     _check_functions(tree, sql)

@@ -34,6 +34,14 @@ def check(sql: str, *, tables: Mapping[str, Table] | None = None, unknown_column
     placeholders = find_placeholders(sql)
     if placeholders:
         return placeholders
+    try:
+        return _check(sql, tables, unknown_columns)
+    except RecursionError:
+        message = "The query is nested too deeply to check locally; AMC will check it when it is submitted."
+        return [Problem("warning", "too_deep", message)]
+
+
+def _check(sql: str, tables: Mapping[str, Table] | None, unknown_columns: Severity) -> list[Problem]:
     parsed = parse(sql)
     if isinstance(parsed, Problem):
         return [parsed]
