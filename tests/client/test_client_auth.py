@@ -112,3 +112,12 @@ async def test_token_endpoint_server_errors_are_retried():
         await client.get_execution(INSTANCE, "e-1")
     assert clock.sleeps == [0.75, 1.5]
     assert router.requests[0].headers["Authorization"] == "Bearer Atza|access-3-tokenvalue"
+
+
+async def test_a_token_url_that_is_no_token_endpoint_says_so():
+    router = Router(ok, LoginWithAmazon(failures=(404,)))
+    async with make_client(router) as client:
+        with pytest.raises(AuthenticationError) as caught:
+            await client.list_accounts()
+    assert "AMC_TOKEN_URL" in caught.value.hint
+    assert "404" in caught.value.message

@@ -95,6 +95,12 @@ def token_error(response: httpx.Response) -> AmcApiError:
             hint="Check AMC_CLIENT_ID and AMC_CLIENT_SECRET (the Login-with-Amazon app's id and secret).",
             **fields,
         )
+    if not error and status in (404, 405):  # not a token endpoint at all
+        return AuthenticationError(
+            f"The token endpoint answered HTTP {status} ({response.request.url.copy_with(query=None)}).",
+            hint="Check AMC_TOKEN_URL: it should be Login with Amazon's token endpoint, e.g. https://api.amazon.com/auth/o2/token.",
+            **fields,
+        )
     return AuthenticationError(
         f"Login with Amazon refused the token request ({said}).", hint=CREDENTIALS_HINT, **fields
     )
