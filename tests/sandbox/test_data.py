@@ -251,3 +251,12 @@ def test_extending_reuses_the_earlier_file(tmp_path):
         assert con.execute("SELECT max(event_date_utc) FROM conversions").fetchone()[0] == date(2025, 1, 23)
     finally:
         con.close()
+
+
+def test_an_unwritable_cache_directory_is_a_clear_configuration_error(tmp_path):
+    from amc_magic.errors import ConfigurationError
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    with pytest.raises(ConfigurationError, match="XDG_CACHE_HOME"):
+        ensure_database(DataSpec(today=date(2025, 2, 3), scale=0.01), blocker / "cache")

@@ -29,7 +29,7 @@ from pathlib import Path
 import duckdb
 import platformdirs
 
-from ..errors import OptionError
+from ..errors import ConfigurationError, OptionError
 from . import generate, storage
 
 FIRST_DAY = date(2025, 1, 1)
@@ -86,7 +86,13 @@ def ensure_database(spec: DataSpec, cache_dir: Path | None = None) -> Path:
     target = directory / spec.file_name
     if target.exists():
         return target
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigurationError(
+            f"Cannot write the sandbox's data to {directory} ({error.strerror or error}); "
+            "set XDG_CACHE_HOME to a writable directory."
+        ) from None
     scratch = directory / f".{spec.file_name}.{uuid.uuid4().hex}.tmp"
     try:
         since = _start_from_earlier(spec, directory, scratch)
