@@ -192,3 +192,25 @@ def test_attaching_to_a_failed_execution_repeats_amcs_reason(tmp_path, data_dir)
         assert "exceeded the resources" in session.execution(job.local_id).status_reason
     finally:
         session.close()
+
+
+def test_losing_touch_after_submission_says_the_execution_keeps_running(tmp_path, data_dir):
+    from amc_magic.errors import AccessDeniedError
+
+    session, sandbox = make_session(
+        tmp_path,
+        data_dir,
+        run_seconds=1.0,
+        scripted_statuses=(None, 403),
+        fault_endpoints=frozenset({"create_execution", "get_execution"}),
+    )
+    try:
+        job = session.start(session.prepare(REACH, start="2025-02-01", end="2025-02-10"))
+        with pytest.raises(AccessDeniedError) as info:
+            job.result(30)
+        assert f"%amc attach {job.execution_id}" in info.value.hint
+        assert session.execution(job.local_id).is_live  # nothing lost: attach can finish it
+        frame = session.wait(session.attach(job.local_id, waited=True))
+        assert not frame.empty and creates(sandbox) == 1
+    finally:
+        session.close()

@@ -31,7 +31,7 @@ import pandas as pd
 from .background import CANCEL_GRACE_SECONDS, BackgroundLoop
 from .client import AmcClient, Credentials, Endpoints, InstanceRef
 from .engine import Engine, ExecutionEvent, ExecutionRequest, PollSchedule
-from .errors import ConfigurationError, ExecutionCancelled, ExecutionFailed, NotFoundError
+from .errors import AmcApiError, ConfigurationError, ExecutionCancelled, ExecutionFailed, NotFoundError, TransportError
 from .history import ExecutionRecord, HistoryStore
 from .instances import SANDBOX, Target, embedded_sandbox, resolve_target
 from .job import AmcJob
@@ -365,6 +365,13 @@ class Session:
                 cancelled = isinstance(error, (asyncio.CancelledError, ExecutionCancelled))
                 reason = "Cancelled before it reached AMC." if cancelled else str(getattr(error, "message", error))
                 self.store.record_status(recorder.local_id, "CANCELLED" if cancelled else "FAILED", status_reason=reason)
+            elif isinstance(error, (AmcApiError, TransportError)) and handle.execution_id:
+                # We lost touch with AMC after it accepted the execution: it keeps running there.
+                follow_up = (
+                    f"AMC execution {handle.execution_id} keeps running; once this is fixed, "
+                    f"`%amc attach {handle.execution_id}` picks it up."
+                )
+                error.hint = f"{error.hint} {follow_up}" if error.hint else follow_up
             raise
         finally:
             if ticker is not None:
