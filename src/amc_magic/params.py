@@ -12,17 +12,16 @@ never scanned again: a string value containing ``{{x}}`` stays that text inside 
 Literal rules:
 
 - ``None``: ``NULL``. ``bool``, ``numpy.bool_``: ``TRUE`` / ``FALSE``.
-- ``int`` and numpy integers: ``42``. Negative numbers are parenthesised, ``(-42)``, so that
-  ``a-{{n}}`` can never turn into the comment ``a--42``.
+- ``int`` and numpy integers: ``42``, ``-42``. Where the placeholder follows a ``-``, a space
+  is put before a negative value, so ``a-{{n}}`` renders ``a- -42`` and never the comment ``a--42``.
 - finite ``float`` and numpy floats: ``repr`` of the Python float, which round-trips exactly and
   may use an exponent (``1e-07``, read by SQL as a DOUBLE).
 - finite ``Decimal``: plain notation, never scientific (``Decimal('1E+2')`` renders ``100``).
 - ``str``, ``numpy.str_``: ``'...'`` with each ``'`` doubled.
 - ``date``: ``'YYYY-MM-DD'``.
 - ``datetime``, ``pandas.Timestamp``, ``numpy.datetime64``: ``'YYYY-MM-DD HH:MM:SS'``, an aware
-  value converted to UTC first. Fractional seconds are kept when not zero (``.ffffff``, or nine
-  digits for a nanosecond ``Timestamp``), so a filter never moves silently. A ``datetime64`` with
-  a unit of a day or coarser renders as a date.
+  value converted to UTC first; fractions of a second are dropped (AMC's timestamps are whole
+  seconds). A ``datetime64`` with a unit of a day or coarser renders as a date.
 - ``list``, ``tuple``, ``set``, ``frozenset``, ``pandas.Series``/``Index``/array, 1-d
   ``numpy.ndarray``: the element literals joined by ``", "``, for ``IN (...)``; sets in sorted
   order (by value, or by type and ``repr`` when the values cannot be compared).
@@ -117,7 +116,10 @@ def render(sql: str, namespace: Mapping[str, Any], *, builtins: Mapping[str, Any
                 hint="Use a variable name or an attribute chain, such as {{campaigns}} or {{config.start}}; "
                 "compute anything else into a variable first.",
             )
-        return _literal(_lookup(expression, scopes), expression)
+        literal = _literal(_lookup(expression, scopes), expression)
+        if literal.startswith("-") and sql[: match.start()].endswith("-"):
+            return " " + literal  # a-{{n}} must not become the comment a--5
+        return literal
 
     return _LEXEME.sub(replace, sql)
 
@@ -218,7 +220,7 @@ def _scalar_literal(value: Any, name: str, label: str) -> str:
     if isinstance(value, (bool, np.bool_)):
         return "TRUE" if value else "FALSE"
     if isinstance(value, (int, np.integer)) and not isinstance(value, np.timedelta64):
-        return _signed(str(int(value)))
+        return str(int(value))
     if isinstance(value, (float, np.floating, Decimal)):
         return _number_literal(value, name, label)
     if isinstance(value, str):
@@ -246,12 +248,7 @@ def _number_literal(value: float | np.floating[Any] | Decimal, name: str, label:
             f"{label} is {value!r}; SQL has no literal for NaN or infinity",
             hint="Use None for SQL NULL, or drop non-finite values first.",
         )
-    return _signed(format(value, "f") if isinstance(value, Decimal) else repr(float(value)))
-
-
-def _signed(number: str) -> str:
-    """Parenthesise negative numbers, so ``a-{{n}}`` cannot turn into the comment ``a--5``."""
-    return f"({number})" if number.startswith("-") else number
+    return format(value, "f") if isinstance(value, Decimal) else repr(float(value))
 
 
 def _string_literal(value: str, name: str, label: str) -> str:
@@ -283,7 +280,7 @@ def _datetime64_literal(value: np.datetime64) -> str:
 
 
 def _timestamp_text(value: datetime) -> str:
-    """``YYYY-MM-DD HH:MM:SS[.fraction]``: in UTC for an aware value, as given for a naive one."""
+    """``YYYY-MM-DD HH:MM:SS``: in UTC for an aware value, as given for a naive one."""
     if value.utcoffset() is not None:
         value = value.astimezone(timezone.utc).replace(tzinfo=None)
-    return value.isoformat(sep=" ")
+    return value.strftime("%Y-%m-%d %H:%M:%S")
