@@ -208,7 +208,7 @@ def test_losing_touch_after_submission_says_the_execution_keeps_running(tmp_path
         job = session.start(session.prepare(REACH, start="2025-02-01", end="2025-02-10"))
         with pytest.raises(AccessDeniedError) as info:
             job.result(30)
-        assert f"%amc attach {job.execution_id}" in info.value.hint
+        assert f"`%amc attach {job.execution_id}` follows it to its result" in info.value.hint
         assert session.execution(job.local_id).is_live  # nothing lost: attach can finish it
         frame = session.wait(session.attach(job.local_id, waited=True))
         assert not frame.empty and creates(sandbox) == 1

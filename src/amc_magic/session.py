@@ -366,10 +366,10 @@ class Session:
                 reason = "Cancelled before it reached AMC." if cancelled else str(getattr(error, "message", error))
                 self.store.record_status(recorder.local_id, "CANCELLED" if cancelled else "FAILED", status_reason=reason)
             elif isinstance(error, (AmcApiError, TransportError)) and handle.execution_id:
-                # We lost touch with AMC after it accepted the execution: it keeps running there.
+                # We lost touch with AMC after it accepted the execution: it is not lost.
                 follow_up = (
-                    f"AMC execution {handle.execution_id} keeps running; once this is fixed, "
-                    f"`%amc attach {handle.execution_id}` picks it up."
+                    f"AMC execution {handle.execution_id} is not lost: once this is fixed, "
+                    f"`%amc attach {handle.execution_id}` follows it to its result."
                 )
                 error.hint = f"{error.hint} {follow_up}" if error.hint else follow_up
             raise
