@@ -79,8 +79,10 @@ def test_identical_queries_started_together_share_one_execution(tmp_path, data_d
         jobs = [session.start(prepared) for _ in range(3)]
         frames = [job.result(60) for job in jobs]
         assert creates(sandbox) == 1
+        assert sandbox.calls["download_urls"] == 1  # the followers shared the leader's result
         assert all(frame.equals(frames[0]) for frame in frames)
         assert len({job.local_id for job in jobs}) == 1
+        assert {job.status for job in jobs} == {"SUCCEEDED"}
     finally:
         session.close()
 
@@ -212,5 +214,24 @@ def test_losing_touch_after_submission_says_the_execution_keeps_running(tmp_path
         assert session.execution(job.local_id).is_live  # nothing lost: attach can finish it
         frame = session.wait(session.attach(job.local_id, waited=True))
         assert not frame.empty and creates(sandbox) == 1
+    finally:
+        session.close()
+
+
+def test_cancelling_a_follower_leaves_the_leaders_execution_running(tmp_path, data_dir):
+    session, sandbox = make_session(tmp_path, data_dir, run_seconds=1.5)
+    try:
+        prepared = session.prepare(REACH, start="2025-02-01", end="2025-02-12")
+        leader = session.start(prepared)
+        for _ in range(200):
+            if leader.execution_id:
+                break
+            threading.Event().wait(0.02)
+        follower = session.start(prepared)
+        threading.Event().wait(0.3)
+        follower.cancel()
+        assert not leader.result(30).empty
+        assert sandbox.calls["update_execution"] == 0
+        assert creates(sandbox) == 1
     finally:
         session.close()

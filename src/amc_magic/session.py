@@ -293,6 +293,9 @@ class Session:
             job.local_id = record.id
             if created:
                 return await self._submit(prepared, record, job, view, timeout)
+            leader = self._leader_of(record.id, job)
+            if leader is not None:
+                return await self._share(leader, job, view)
             if not record.amc_execution_id and view is not None:
                 view.show_note("waiting for an identical execution that another process is submitting")
             amc_id = await self._wait_for_amc_id(record)
@@ -304,6 +307,26 @@ class Session:
                 frame = self._from_cache(prepared, job, view)
                 if frame is not None:
                     return frame
+
+    def _leader_of(self, local_id: str, job: AmcJob) -> AmcJob | None:
+        """Another job of this session already running the execution ``local_id``, if any."""
+        return next(
+            (other for other in list(self._jobs) if other is not job and other.local_id == local_id and not other.done()),
+            None,
+        )
+
+    async def _share(self, leader: AmcJob, job: AmcJob, view: StatusView | None) -> pd.DataFrame:
+        """Wait for the identical execution a job of this session is running: no second poll or download.
+
+        Cancelling this job stops only its wait (``shield``); the leader's execution goes on.
+        """
+        if view is not None:
+            view.show_note("attached to an identical execution already running")
+            if leader._handle is not None:
+                leader._handle.subscribe(view.update)
+        frame = await asyncio.shield(asyncio.wrap_future(leader._future))  # type: ignore[arg-type]
+        job._bind_execution_id(leader.execution_id)
+        return frame
 
     def _from_cache(self, prepared: PreparedQuery, job: AmcJob, view: StatusView | None) -> pd.DataFrame | None:
         hit = self.store.find_cached(prepared.cache_key)

@@ -18,6 +18,7 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import Token, TokenType
 from sqlglot.tokens import Tokenizer as BaseTokenizer
 
+from .balance import balance_connectors
 from .problem import Problem
 
 
@@ -32,7 +33,7 @@ class Parsed:
     """One parsed statement with its tokens, able to locate nodes in the original text.
 
     Identifiers in ``tree`` are lowercased (AMC names are case-insensitive); :meth:`text` gives a node's
-    original spelling.
+    original spelling. Long AND / OR chains are regrouped into balanced trees (:mod:`.balance`).
     """
 
     def __init__(self, sql: str, tree: exp.Expr, tokens: list[Token]) -> None:
@@ -98,6 +99,7 @@ def parse(sql: str) -> Parsed | Problem:
         return Problem("error", "not_a_query", message, line, column)
     for ident in parsed.tree.find_all(exp.Identifier):
         ident.set("this", ident.this.lower())
+    balance_connectors(parsed.tree)
     return parsed
 
 
