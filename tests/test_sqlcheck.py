@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+import sqlglot
+from sqlglot import exp
 
 from amc_magic import schema
-from amc_magic.sqlcheck import Problem, check, details, errors
+from amc_magic.sqlcheck import AmcDialect, Problem, check, details, errors
+from amc_magic.sqlcheck.balance import balance_connectors
 
 REACH = """SELECT campaign, COUNT(DISTINCT user_id) AS reach, SUM(impressions) AS impressions
 FROM dsp_impressions WHERE campaign IN ('Spring Sale', 'Mother''s Day') GROUP BY campaign"""
@@ -468,3 +471,36 @@ def test_a_query_nested_beyond_the_parser_is_a_warning_not_a_crash():
     problems = check(sql)
     assert [p.code for p in problems] == ["too_deep"]
     assert problems[0].severity == "warning"
+
+
+def _depth(node: exp.Expr) -> int:
+    depth = 0
+    while node.parent is not None:
+        node, depth = node.parent, depth + 1
+    return depth
+
+
+def test_balancing_and_or_chains_keeps_the_sql_and_makes_them_shallow() -> None:
+    sql = "SELECT a FROM t WHERE " + " OR ".join(f"x = {n} AND (y = {n} OR z = 1) AND w = 2" for n in range(64))
+    tree = sqlglot.parse_one(sql, read=AmcDialect)
+    before = tree.sql()
+    balance_connectors(tree)
+    assert tree.sql() == before  # same terms, same order, same precedence
+    assert max(_depth(column) for column in tree.find_all(exp.Column)) < 20  # was over 64 deep
+
+
+def test_a_5000_term_or_chain_is_checked_like_a_short_one() -> None:
+    clean = "SELECT campaign, SUM(impressions) AS i FROM dsp_impressions WHERE " + " OR ".join(
+        f"advertiser_id = {n}" for n in range(5000)
+    )
+    assert check(clean + " GROUP BY campaign") == []
+    terms = [f"advertiser_id = {n}" for n in range(5000)]
+    terms[1234] = "user_id = 'u1'"
+    terms[2000] = terms[4000] = "advertiserid = 7"
+    sql = "SELECT campaign, SUM(impressions) AS i FROM dsp_impressions WHERE " + " OR ".join(terms) + " GROUP BY campaign"
+    problems = check(sql)
+    assert [(p.code, p.column) for p in problems] == [
+        ("literal_filter", sql.index("user_id = 'u1'") + 1),
+        ("unknown_column", sql.index("advertiserid") + 1),  # reported once, where it first appears
+    ]
+    assert "Did you mean 'advertiser_id'?" in problems[1].message

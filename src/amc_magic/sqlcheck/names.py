@@ -11,6 +11,8 @@ from .parsing import Parsed
 from .problem import Problem, Severity
 from .resolve import Resolver, Unresolved
 
+_CODES = {"ambiguous": "ambiguous_column", "unknown_alias": "unknown_alias", "unknown_column": "unknown_column"}
+
 
 def name_problems(parsed: Parsed, resolver: Resolver, unknown: Severity) -> list[Problem]:
     """Problems with the names in the query; ``unknown`` is the severity of a name the schema lacks."""
@@ -36,23 +38,25 @@ def name_problems(parsed: Parsed, resolver: Resolver, unknown: Severity) -> list
             add("error", "duplicate_alias", message, node, (str(id(node)), alias))
         for column in resolver.own_columns(scope):
             result = resolver.resolve(scope, column)
-            if isinstance(result, Unresolved):
-                code, message = _unresolved_message(parsed, column, result)
-                add("error" if code == "ambiguous_column" else unknown, code, message, column, (column.table, column.name))
+            if not isinstance(result, Unresolved):
+                continue
+            code, key = _CODES[result.reason], (column.table, column.name)
+            if (code, *key) not in seen:  # build the message ("did you mean" is slow) only for a new name
+                add("error" if code == "ambiguous_column" else unknown, code, _unresolved_message(parsed, column, result), column, key)
     return problems
 
 
-def _unresolved_message(parsed: Parsed, column: exp.Column, result: Unresolved) -> tuple[str, str]:
+def _unresolved_message(parsed: Parsed, column: exp.Column, result: Unresolved) -> str:
     name = parsed.text(column)
     if result.reason == "ambiguous":
         tables = ", ".join(f"'{t}'" for t in result.candidates)
-        return "ambiguous_column", f"Column '{name}' is ambiguous (it is in {tables}): qualify it with a table alias."
+        return f"Column '{name}' is ambiguous (it is in {tables}): qualify it with a table alias."
     qualifier = parsed.text(column.args["table"]) if column.table else ""
     if result.reason == "unknown_alias":
         hint = _did_you_mean(column.table, result.candidates)
-        return "unknown_alias", f"Table '{qualifier}' not found: it is not a table or alias in this FROM clause.{hint}"
+        return f"Table '{qualifier}' not found: it is not a table or alias in this FROM clause.{hint}"
     where = f"in table '{qualifier}'" if qualifier else "in any table"
-    return "unknown_column", f"Column '{name}' not found {where}.{_did_you_mean(column.name, result.candidates)}"
+    return f"Column '{name}' not found {where}.{_did_you_mean(column.name, result.candidates)}"
 
 
 def _did_you_mean(name: str, candidates: Iterable[str]) -> str:
