@@ -31,7 +31,15 @@ import pandas as pd
 from .background import CANCEL_GRACE_SECONDS, BackgroundLoop
 from .client import AmcClient, Credentials, Endpoints, InstanceRef
 from .engine import Engine, ExecutionEvent, ExecutionRequest, PollSchedule
-from .errors import AmcApiError, ConfigurationError, ExecutionCancelled, ExecutionFailed, NotFoundError, TransportError
+from .errors import (
+    AmcApiError,
+    ConfigurationError,
+    ExecutionCancelled,
+    ExecutionFailed,
+    NotFoundError,
+    ServerError,
+    TransportError,
+)
 from .history import ExecutionRecord, HistoryStore
 from .instances import SANDBOX, Target, embedded_sandbox, resolve_target
 from .job import AmcJob
@@ -387,6 +395,8 @@ class Session:
             if not recorder.submitted:  # never reached AMC: release the claim with the reason
                 cancelled = isinstance(error, (asyncio.CancelledError, ExecutionCancelled))
                 reason = "Cancelled before it reached AMC." if cancelled else str(getattr(error, "message", error))
+                if isinstance(error, (TransportError, ServerError)):
+                    reason += " AMC's answer to the create request was lost, so it may have accepted the execution."
                 self.store.record_status(recorder.local_id, "CANCELLED" if cancelled else "FAILED", status_reason=reason)
             elif isinstance(error, (AmcApiError, TransportError)) and handle.execution_id:
                 # We lost touch with AMC after it accepted the execution: it is not lost.
