@@ -1,4 +1,4 @@
-"""The ``amc-magic`` command: ``run`` a query file, list ``history``, ``sandbox serve``.
+"""The ``amc-magic`` command: ``run`` a query file, ``check`` query files, list ``history``, ``sandbox serve``.
 
 ``run`` goes through the same session, engine, history and cache as the notebook magic. Progress
 goes to stderr, the table (or nothing, with ``-o``) to stdout. A failure exits non-zero with one
@@ -47,6 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-o", "--output", type=Path, help="Write the result to a .csv or .parquet file instead of printing it.")
     run.add_argument("--quiet", action="store_true", help="No progress lines on stderr.")
 
+    check = commands.add_parser("check", help="Check AMC SQL files without running them (for pre-commit hooks and CI).")
+    check.add_argument("files", type=Path, nargs="+", metavar="FILE", help="The .sql files; {{name}} placeholders take --param values or typed stand-ins.")
+    check.add_argument("--instance", default="sandbox", help="Check against this instance's schema and rules (default: sandbox).")
+    check.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="A {{NAME}} value, as for run. Repeatable.")
+
     history = commands.add_parser("history", help="Executions submitted to AMC, newest first.")
     history.add_argument("--limit", type=int, default=20, help="How many (default 20).")
 
@@ -75,6 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args)
         if args.command == "history":
             return _history(args)
+        if args.command == "check":
+            return _check(args)
         return _serve(args)
     except AmcMagicError as error:
         print(f"amc-magic: {_one_line(error)}", file=sys.stderr)
@@ -104,12 +111,7 @@ def _run(args: argparse.Namespace) -> int:
         raise OptionError(f"Cannot write {output.name!r}: the output must end in .csv or .parquet.")
     if output is not None and not output.resolve().parent.is_dir():
         raise OptionError(f"Cannot write {str(output)!r}: its directory does not exist.")
-    try:
-        sql = args.file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise OptionError(f"Cannot read {str(args.file)!r}: {exc.strerror}.") from None
-    except UnicodeDecodeError:
-        raise OptionError(f"Cannot read {str(args.file)!r}: it is not UTF-8 text.") from None
+    sql = _read_sql(args.file)
     session = Session()
     try:
         frame = query(
@@ -169,6 +171,39 @@ def _params(pairs: list[str]) -> dict[str, Any]:
             raise OptionError(f"--param {name.strip()} is given twice.", hint="Give each parameter once; a list is --param 'name=[1, 2]'.")
         values[name.strip()] = value
     return values
+
+
+def _check(args: argparse.Namespace) -> int:
+    """One ``path:line:column: severity: message`` line per problem; 1 if any is an error."""
+    from .filecheck import NOMINAL_WINDOW, FileProblem, check_text
+    from .session import Session
+
+    values = _params(args.param)
+    session = Session()
+    found: list[FileProblem] = []
+    try:
+        for path in args.files:
+            try:
+                template = _read_sql(path)
+            except OptionError as error:
+                found.append(FileProblem(str(path), 1, 1, "error", error.message))
+                continue
+            prepare = lambda sql, namespace: session.prepare(sql, namespace, instance=args.instance, window=NOMINAL_WINDOW, validate="only")  # noqa: E731
+            found.extend(check_text(str(path), template, prepare, values))
+    finally:
+        session.close()
+    for problem in found:
+        print(problem.format())
+    return EXIT_FAILURE if any(p.severity == "error" for p in found) else 0
+
+
+def _read_sql(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise OptionError(f"Cannot read {str(path)!r}: {exc.strerror}.") from None
+    except UnicodeDecodeError:
+        raise OptionError(f"Cannot read {str(path)!r}: it is not UTF-8 text.") from None
 
 
 def _history(args: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@ stores its advertiser and marketplace ids in the history database; its endpoints
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,8 +76,8 @@ def embedded_sandbox() -> Target:
     )
 
 
-def resolve_target(name: str, store: HistoryStore, environ: Mapping[str, str] | None = None) -> Target:
-    """The target for instance ``name``.
+def resolve_target(name: str, store: Callable[[], HistoryStore], environ: Mapping[str, str] | None = None) -> Target:
+    """The target for instance ``name``; ``store`` is opened only for an instance other than the sandbox.
 
     Raises:
         ConfigurationError: the instance was never connected, or credentials are missing.
@@ -85,7 +85,7 @@ def resolve_target(name: str, store: HistoryStore, environ: Mapping[str, str] | 
     name = name.strip()
     if name.lower() == SANDBOX:
         return embedded_sandbox()
-    record = store.get_instance(name)
+    record = store().get_instance(name)
     if record is None:
         raise ConfigurationError(
             f"Unknown AMC instance {name!r}.",

@@ -109,7 +109,7 @@ class AMCMagic(Magics):
             validate=options.validate,
         )
         if options.validate == "only":  # the report shows the warnings itself
-            return self._bind(options.var, ValidationReport(prepared))
+            return self._validation_only(options.var, ValidationReport(prepared))
         for warning in prepared.window.warnings:
             print(f"Warning: {warning}", file=sys.stderr)
         for problem in prepared.problems:
@@ -120,6 +120,16 @@ class AMCMagic(Magics):
             return self._bind(options.var, job)
         frame = self.session.run(prepared, view_factory=self._views(cancellable=False), cache=options.cache, timeout=options.timeout)
         return self._bind(options.var, frame)
+
+    def _validation_only(self, var: str | None, report: ValidationReport) -> Any:
+        """Bind or return the report; with errors, show it and fail the cell (a headless run stops)."""
+        if report.ok:
+            return self._bind(var, report)
+        from IPython.display import display
+
+        self._bind(var, report)
+        display(report)
+        raise report.error()
 
     def _bind(self, var: str | None, value: Any) -> Any:
         if var is None:

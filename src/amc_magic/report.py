@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from .errors import NotFoundError
+from .errors import NotFoundError, SqlCheckError
 from .history import ExecutionRecord, InstanceRecord
 from .instances import SANDBOX, Target
 from .schema import Table
@@ -36,6 +36,15 @@ class ValidationReport:
         if warnings:
             return f"The checks passed with {warnings} warning(s). Nothing was submitted."
         return "The checks passed. Nothing was submitted."
+
+    def error(self) -> SqlCheckError:
+        """The error that fails a ``validate=only`` cell whose checks found errors."""
+        errors = self.prepared.errors
+        return SqlCheckError(
+            "AMC would reject this query:\n" + "\n".join(p.format() for p in errors),
+            list(self.problems),
+            hint="Fix the SQL above and run the cell again; nothing was submitted.",
+        )
 
     def _lines(self) -> list[str]:
         window = self.prepared.window

@@ -118,7 +118,7 @@ class Session:
 
     def target(self, instance: str) -> Target:
         """Resolve an instance name (``sandbox`` or a connected instance id)."""
-        return resolve_target(instance, self.store, self._environ)
+        return resolve_target(instance, lambda: self.store, self._environ)
 
     def close(self) -> None:
         """Stop following executions (they keep running on AMC), close clients, the loop and the store."""

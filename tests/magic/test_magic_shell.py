@@ -158,16 +158,34 @@ def test_validate_only_shows_the_rendered_sql_and_verdict_and_submits_nothing(am
     amc.ns["campaigns"] = CAMPAIGNS
 
     report = amc.cell(f"{MARCH} validate=only", REACH_SQL).result
-    amc.cell(f"checked {MARCH} validate=only", "SELECT * FROM dsp_impressions")
 
     assert isinstance(report, ValidationReport) and report.ok
     text = repr(report)
     assert text.startswith("The checks passed. Nothing was submitted.")
     assert "WHERE campaign IN ('Northwind - Spring Collection', 'Mother''s Day', 'Lumen - Remarketing')" in text
     assert "2025-03-01" in text
+    assert_nothing_submitted(amc)
+
+
+def test_validate_only_fails_the_cell_after_showing_its_report_when_the_checks_find_an_error(amc: ShellHarness, capsys):
+    result = amc.cell(f"checked {MARCH} validate=only", "SELECT * FROM dsp_impressions")
+
+    assert isinstance(result.error_in_exec, SqlCheckError)
+    shown = capsys.readouterr()
+    text = shown.out + shown.err
+    report_at, error_at = text.index("AMC would reject this query: 2 error(s)"), text.index("SqlCheckError: ")
+    assert report_at < text.index("rendered SQL:") < error_at  # the report is shown, then the cell fails
+    assert "SELECT * is not allowed" in text[error_at:] and "Traceback" not in text
     rejected = amc.ns["checked"]
-    assert not rejected.ok and repr(rejected).startswith("AMC would reject this query: 2 error(s)")
-    assert "SELECT * is not allowed" in rejected._repr_html_()
+    assert not rejected.ok and "SELECT * is not allowed" in rejected._repr_html_()
+    assert_nothing_submitted(amc)
+
+
+def test_validate_only_passes_with_warnings_alone(amc: ShellHarness):
+    result = amc.cell("window=last_7_days validate=only", TOTALS_SQL)
+
+    assert result.success
+    assert result.result.ok and "warning" in repr(result.result)
     assert_nothing_submitted(amc)
 
 
