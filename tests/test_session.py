@@ -126,8 +126,9 @@ def test_cancel_a_running_job_cancels_on_amc(tmp_path, data_dir):
 
 
 def test_relative_windows_are_cached_per_day(tmp_path, data_dir):
-    day_one = Session(store=HistoryStore.from_url("sqlite://"), sandbox_app=object(), now=lambda: NOW)
-    day_two = Session(store=HistoryStore.from_url("sqlite://"), sandbox_app=object(), now=lambda: NOW.replace(day=4))
+    app = create_app(SandboxConfig(data=SPEC, data_cache_dir=data_dir))  # its data is never read here
+    day_one = Session(store=HistoryStore.from_url("sqlite://"), sandbox_app=app, now=lambda: NOW)
+    day_two = Session(store=HistoryStore.from_url("sqlite://"), sandbox_app=app, now=lambda: NOW.replace(day=4))
     assert day_one.prepare(REACH, window="previous_month").cache_key == day_one.prepare(REACH, window="previous_month").cache_key
     assert day_one.prepare(REACH, window="most_recent_day").cache_key != day_two.prepare(REACH, window="most_recent_day").cache_key
 

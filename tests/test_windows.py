@@ -338,3 +338,49 @@ def test_builtins_follow_time_zone_for_sub_day_offsets() -> None:
 def test_windows_beyond_the_calendar_are_window_errors(options):
     with pytest.raises(WindowError, match="cannot be computed"):
         resolve_window(now=NOW, **options)
+
+
+# --- windows outside the instance's known data (the sandbox) ---------------------------------
+
+DATA_DAYS = (date(2025, 1, 1), date(2026, 4, 13))
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [("2019-01-01", "2019-01-31"), ("2024-12-01", "2024-12-31"), ("2026-04-14", "2026-04-14")],
+    ids=["years-before", "the-day-before-the-data", "the-day-after-the-data"],
+)
+def test_a_window_wholly_outside_the_data_is_an_error_naming_the_range(start: str, end: str) -> None:
+    with pytest.raises(WindowError) as info:
+        resolve_window(start=start, end=end, now=NOW, data_days=DATA_DAYS)
+    assert "is wholly outside the data: this instance holds data from 2025-01-01 to 2026-04-13 (UTC)" in info.value.message
+    assert info.value.hint.startswith("Choose dates between 2025-01-01 and 2026-04-13")
+
+
+def test_a_window_partly_before_the_data_warns() -> None:
+    window = resolve_window(start="2024-12-25", end="2025-01-10", now=NOW, data_days=DATA_DAYS)
+    assert window.warnings == (
+        "The window starts before the data: this instance holds data from 2025-01-01 to 2026-04-13 (UTC), "
+        "so the days before 2025-01-01 return no rows.",
+    )
+
+
+def test_a_window_partly_after_the_data_warns_once() -> None:
+    data_days = (date(2025, 1, 1), date(2026, 3, 31))
+    window = resolve_window(start="2026-03-25", end="2026-04-05", now=NOW, data_days=data_days)
+    assert window.warnings == (
+        "The window ends after the data: this instance holds data from 2025-01-01 to 2026-03-31 (UTC), "
+        "so the days after 2026-03-31 return no rows.",
+    )
+    recent = resolve_window(window="last_7_days", now=NOW, data_days=DATA_DAYS)
+    assert len(recent.warnings) == 1 and "last 48 hours" in recent.warnings[0]
+
+
+def test_the_data_range_is_read_in_the_window_zone() -> None:
+    # 2024-12-31 20:00 in New York is 2025-01-01 01:00 UTC: inside the data
+    window = resolve_window(start="2024-12-31T20:00:00", end="2024-12-31T22:00:00", tz=NY, now=NOW, data_days=DATA_DAYS)
+    assert window.warnings == ()
+
+
+def test_a_window_inside_the_data_has_no_warning() -> None:
+    assert resolve_window(start="2026-03-01", end="2026-03-31", now=NOW, data_days=DATA_DAYS).warnings == ()

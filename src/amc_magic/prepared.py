@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from . import params, sqlcheck
@@ -59,11 +59,13 @@ def prepare_query(
     tz: str = "UTC",
     validate: str = "true",
     tables: Callable[[], Mapping[str, Table]],
+    data_days: tuple[date, date] | None = None,
 ) -> PreparedQuery:
     """Resolve, render, check and key one query.
 
     Args:
         tables: the instance's schema, read only if a real instance's query is checked.
+        data_days: the first and last day of the instance's data, when known (the embedded sandbox).
 
     Raises:
         WindowError, ParameterError: bad window or parameter.
@@ -71,7 +73,9 @@ def prepare_query(
     """
     if not sql_template.strip():
         raise SqlCheckError("The cell has no SQL.", [], hint="Write an AMC SQL query below the %%amc line.")
-    resolved = resolve_window(start=start, end=end, window=window, tz=tz, now=now, instance_type=target.instance_type)
+    resolved = resolve_window(
+        start=start, end=end, window=window, tz=tz, now=now, instance_type=target.instance_type, data_days=data_days
+    )
     builtins = resolved.builtins()
     sql = params.render(sql_template, namespace, builtins=builtins)
     values = {

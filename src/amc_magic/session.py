@@ -23,7 +23,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 import pandas as pd
@@ -202,7 +202,13 @@ class Session:
             tz=tz,
             validate=validate,
             tables=lambda: self._instance_schema(target),
+            data_days=self._embedded_data_days() if target.embedded else None,
         )
+
+    def _embedded_data_days(self) -> tuple[date, date]:
+        """The first and last day of the embedded sandbox's synthetic data."""
+        data = self._embedded_app().state.sandbox.api.data
+        return data.first_day, data.last_day
 
     def _instance_schema(self, target: Target) -> Mapping[str, Table]:
         """The instance's own schema (``GET /dataSources``, read once per session and instance).

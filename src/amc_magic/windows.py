@@ -14,9 +14,11 @@ read in ``timeWindowTimeZone``; the end is exclusive). The rules here:
   ``MOST_RECENT_DAY``.
 - Errors (:class:`~amc_magic.errors.WindowError`): an unknown zone or window, an unparseable date,
   only one of start/end, start/end together with ``window=``, an end not after the start, and on a
-  non-sandbox instance a start before AMC's 13-month retention.
+  non-sandbox instance a start before AMC's 13-month retention, and a window wholly outside the days an
+  instance is known to hold data for (the sandbox's synthetic data), naming that range.
 - Warnings (``TimeWindow.warnings``): a window reaching into the last 48 hours, AMC's data latency,
-  or starting in the future; the query still runs but the results may be incomplete.
+  or starting in the future, or partly outside the instance's known data; the query still runs but the
+  results may be incomplete.
 """
 
 from __future__ import annotations
@@ -148,6 +150,7 @@ def resolve_window(
     tz: str = "UTC",
     now: datetime,
     instance_type: str = "SANDBOX",
+    data_days: tuple[date, date] | None = None,
 ) -> TimeWindow:
     """Resolve the magic's time-window options into a :class:`TimeWindow`.
 
@@ -158,6 +161,7 @@ def resolve_window(
         tz: IANA time zone the window is read in.
         now: the current time (naive means UTC); "today" and "the last 48 hours" are relative to it.
         instance_type: AMC's ``instanceType``; any type but ``SANDBOX`` enforces the 13-month retention.
+        data_days: the first and last (UTC) day the instance holds data for, when known (the sandbox).
 
     Returns:
         The window, with warnings when its results may be incomplete.
@@ -166,7 +170,7 @@ def resolve_window(
         WindowError: the options are malformed, contradictory or out of AMC's retention.
     """
     try:
-        return _resolve(start, end, window, tz, now, instance_type)
+        return _resolve(start, end, window, tz, now, instance_type, data_days)
     except (OverflowError, ValueError) as error:  # dates beyond the calendar, e.g. end=9999-12-31
         raise WindowError(
             f"The window cannot be computed: {error}.", hint="Use dates within AMC's data, e.g. start=2026-03-01 end=2026-03-31."
@@ -174,7 +178,13 @@ def resolve_window(
 
 
 def _resolve(
-    start: str | date | None, end: str | date | None, window: str | None, tz: str, now: datetime, instance_type: str
+    start: str | date | None,
+    end: str | date | None,
+    window: str | None,
+    tz: str,
+    now: datetime,
+    instance_type: str,
+    data_days: tuple[date, date] | None,
 ) -> TimeWindow:
     zone = _zone(tz)
     now_utc = now.astimezone(timezone.utc) if now.utcoffset() is not None else now.replace(tzinfo=timezone.utc)
@@ -193,6 +203,8 @@ def _resolve(
     if first is not None and instance_type.upper() != "SANDBOX":
         _check_retention(first, local_now)
     warnings = _latency_warnings(first, last, zone, now_utc)
+    if data_days is not None and first is not None and last is not None:
+        warnings += _data_range_warnings(first.replace(tzinfo=zone), last.replace(tzinfo=zone), data_days, warnings)
     return TimeWindow(window_type, first, last, tz, warnings)
 
 
@@ -302,6 +314,27 @@ def _latency_warnings(
         "The window reaches into the last 48 hours, and AMC's data can arrive up to 48 hours late, "
         f"so results may be incomplete; end={last_complete_day} or earlier gives complete data.",
     )
+
+
+def _data_range_warnings(
+    start: datetime, end: datetime, data_days: tuple[date, date], earlier: tuple[str, ...]
+) -> tuple[str, ...]:
+    """An error for a window wholly outside the instance's data; a warning for one partly outside it."""
+    first, last = data_days
+    data_start = datetime.combine(first, time(), tzinfo=timezone.utc)
+    data_end = datetime.combine(last + timedelta(days=1), time(), tzinfo=timezone.utc)
+    held = f"this instance holds data from {first} to {last} (UTC)"
+    if end <= data_start or start >= data_end:
+        raise WindowError(
+            f"The window {_format_bound(start.replace(tzinfo=None))} → {_format_bound(end.replace(tzinfo=None))} "
+            f"is wholly outside the data: {held}",
+            hint=f"Choose dates between {first} and {last}, e.g. start={max(first, last - timedelta(days=6))} end={last}.",
+        )
+    if start < data_start:
+        return (f"The window starts before the data: {held}, so the days before {first} return no rows.",)
+    if end > data_end and not earlier:  # the 48-hour warning already covers a window ending today
+        return (f"The window ends after the data: {held}, so the days after {last} return no rows.",)
+    return ()
 
 
 def _shift_months(moment: datetime, months: int) -> datetime:

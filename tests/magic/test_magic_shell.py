@@ -17,6 +17,7 @@ from amc_magic.errors import (
     OptionError,
     ParameterError,
     SqlCheckError,
+    WindowError,
 )
 from amc_magic.history import HistoryStore
 from amc_magic.job import AmcJob
@@ -182,10 +183,24 @@ def test_validate_only_fails_the_cell_after_showing_its_report_when_the_checks_f
 
 
 def test_validate_only_passes_with_warnings_alone(amc: ShellHarness):
-    result = amc.cell("window=last_7_days validate=only", TOTALS_SQL)
+    result = amc.cell("start=2024-12-25 end=2025-01-10 validate=only", TOTALS_SQL)
 
     assert result.success
-    assert result.result.ok and "warning" in repr(result.result)
+    assert result.result.ok
+    assert "warning: The window starts before the data: this instance holds data from 2025-01-01" in repr(result.result)
+    assert_nothing_submitted(amc)
+
+
+def test_a_window_wholly_outside_the_sandbox_data_is_an_error_naming_its_range(amc: ShellHarness, capsys):
+    result = amc.cell("start=2019-01-01 end=2019-01-31", TOTALS_SQL)
+
+    assert isinstance(result.error_in_exec, WindowError)
+    lines = error_lines(capsys)
+    assert lines[0] == (
+        "WindowError: The window 2019-01-01 → 2019-02-01 is wholly outside the data: "
+        "this instance holds data from 2025-01-01 to 2025-04-01 (UTC)"
+    )
+    assert lines[1].startswith("Hint: Choose dates between 2025-01-01 and 2025-04-01")
     assert_nothing_submitted(amc)
 
 

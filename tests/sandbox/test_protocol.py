@@ -611,6 +611,17 @@ async def test_missing_parameter_value_and_bad_workflows_are_400(session) -> Non
             ).encode(),
             "timeWindowEnd must be after timeWindowStart",
         ),
+        (
+            json.dumps(
+                ad_hoc(
+                    timeWindowType="EXPLICIT",
+                    timeWindowStart="2019-01-01T00:00:00",
+                    timeWindowEnd="2019-02-01T00:00:00",
+                )
+            ).encode(),
+            "The time window 2019-01-01T00:00:00Z to 2019-02-01T00:00:00Z is outside this instance's data, "
+            "which runs from 2025-01-01 to 2026-01-13 (UTC).",
+        ),
         (json.dumps(ad_hoc(timeWindowTimeZone="Mars/Olympus")).encode(), "timeWindowTimeZone"),
         (json.dumps(ad_hoc("SELECT 1 -- " + "x" * 300_000)).encode(), "sqlQuery is too large"),
         (json.dumps(ad_hoc(workflowExecutionTimeoutSeconds="soon")).encode(), "workflowExecutionTimeoutSeconds"),
@@ -628,6 +639,7 @@ async def test_missing_parameter_value_and_bad_workflows_are_400(session) -> Non
         "bad-date-format",
         "impossible-date",
         "end-before-start",
+        "window-outside-the-data",
         "bad-zone",
         "oversized-sql",
         "bad-timeout",

@@ -49,7 +49,7 @@ from .executions import (
     metadata_json,
 )
 from .results import LinkSigner, csv_part
-from .time_window import ResolvedWindow, resolve_window
+from .time_window import ResolvedWindow, reject_outside_data, resolve_window
 from .validation import (
     bad_request,
     optional_bool,
@@ -206,6 +206,7 @@ class AmcApi:
         reject_unknown_fields(body, CREATE_EXECUTION_FIELDS)
         workflow = self._execution_workflow(body)
         window = resolve_window(body, self.data)
+        reject_outside_data(window, self.data)
         parameters = resolve_parameters(workflow, body.get("parameterValues"))
         no_controls = optional_bool(body, "disableAggregationControls")
         synthetic = optional_bool(body, "requireSyntheticData")

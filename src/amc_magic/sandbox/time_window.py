@@ -74,6 +74,21 @@ def resolve_window(request: Mapping[str, Any], data: DataSpec) -> ResolvedWindow
     )
 
 
+def reject_outside_data(window: ResolvedWindow, data: DataSpec) -> None:
+    """A 400 for a window wholly outside the days ``data`` holds (a real instance keeps 13 months).
+
+    Raises:
+        BadRequestError: the window ends before the first day or starts after the last one.
+    """
+    data_start = datetime.combine(data.first_day, time(), tzinfo=UTC)
+    data_end = datetime.combine(data.last_day + timedelta(days=1), time(), tzinfo=UTC)
+    if window.end <= data_start or window.start >= data_end:
+        raise bad_request(
+            f"The time window {format_utc(window.start)} to {format_utc(window.end)} is outside this instance's "
+            f"data, which runs from {data.first_day} to {data.last_day} (UTC)."
+        )
+
+
 def format_utc(moment: datetime, *, milliseconds: bool = False) -> str:
     """``yyyy-MM-ddTHH:mm:ssZ``, AMC's timestamp format (``...ss.SSSZ`` with ``milliseconds``)."""
     moment = moment.astimezone(UTC)
