@@ -52,7 +52,7 @@ def test_every_cli_command_is_documented(command):
 def test_every_cli_option_is_documented():
     parser = build_parser()
     missing = []
-    for command in ("run", "history"):
+    for command in ("run", "check", "history"):
         sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[command]
         for action in sub._actions:
             flags = [f for f in action.option_strings if f.startswith("--") and f != "--help"]
