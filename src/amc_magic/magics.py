@@ -10,18 +10,20 @@ from __future__ import annotations
 import shlex
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 from traitlets import CaselessStrEnum, Unicode, observe
 
 from .errors import OptionError
 from .options import parse_line
 from .panel import SilentStatus, StatusPanel, TextStatus
-from .report import ValidationReport, execution_details
-from .api import default_session
-from .session import Session, StatusView, ViewFactory
+
+if TYPE_CHECKING:  # the session pulls in the engine, HTTP, pandas and the database: on first use only
+    import pandas as pd
+
+    from .report import ValidationReport
+    from .session import Session, StatusView, ViewFactory
 
 MAX_HISTORY_ROWS = 100_000
 
@@ -64,6 +66,9 @@ class AMCMagic(Magics):
         ``amc_magic.submit()`` jobs and ``%amc`` commands see the same executions and sandbox.
         """
         if self._session is None:
+            from .api import default_session
+            from .session import Session
+
             if self.database_url:
                 self._session, self._owns_session = Session(database_url=self.database_url), True
             else:
@@ -109,6 +114,8 @@ class AMCMagic(Magics):
             validate=options.validate,
         )
         if options.validate == "only":  # the report shows the warnings itself
+            from .report import ValidationReport
+
             return self._validation_only(options.var, ValidationReport(prepared))
         for warning in prepared.window.warnings:
             print(f"Warning: {warning}", file=sys.stderr)
@@ -197,6 +204,8 @@ class AMCMagic(Magics):
     def _cmd_show(self, positional: list[str], keywords: dict[str, str]) -> pd.Series:
         _expect(positional, 1, "show", "ID")
         _only(keywords, set(), "show")
+        from .report import execution_details
+
         return execution_details(self.session.execution(positional[0]))
 
     def _cmd_attach(self, positional: list[str], keywords: dict[str, str]) -> Any:
