@@ -23,11 +23,12 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 import pandas as pd
 
+from .wallclock import utc_now
 from .background import CANCEL_GRACE_SECONDS, BackgroundLoop
 from .client import AmcClient, Credentials, Endpoints, InstanceRef
 from .engine import Engine, ExecutionEvent, ExecutionRequest, PollSchedule
@@ -66,8 +67,6 @@ ViewFactory = Callable[[str, Callable[[], None]], StatusView]
 """Builds the view for an instance id, given the job's cancel callback."""
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class Session:

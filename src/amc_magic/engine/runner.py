@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Generator, Iterable
-from datetime import UTC, datetime
 from typing import Any
 
+from amc_magic.wallclock import utc_now
 from amc_magic.client import AmcClient, InstanceRef
 from amc_magic.client.retry import Clock, Sleep
 from amc_magic.engine.events import Subscriber
@@ -19,9 +19,6 @@ from amc_magic.engine.recorder import NullRecorder, Recorder
 from amc_magic.engine.request import ExecutionRequest
 
 
-def utc_now() -> datetime:
-    """The wall clock, aware, in UTC."""
-    return datetime.now(UTC)
 
 
 class ExecutionHandle:

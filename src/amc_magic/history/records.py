@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from amc_magic.wallclock import utc_now
+
+__all__ = ["utc_now"]  # the store's default clock, re-exported for history modules
+
 SHORT_ID_LENGTH = 8
-
-
-def utc_now() -> datetime:
-    """Return the current time as a timezone-aware UTC datetime (the store's default clock)."""
-    return datetime.now(UTC)
 
 
 def require_aware(value: datetime | None, name: str) -> datetime | None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from ..wallclock import utc_now
 from .data import DataSpec
 
 Clock = Callable[[], datetime]
@@ -23,10 +24,6 @@ INSTANCE_ID = "amcsandbox01"
 ADVERTISER_ID = "ENTITYSANDBOX"
 MARKETPLACE_ID = "ATVPDKIKX0DER"
 
-
-def utc_now() -> datetime:
-    """The wall clock, in UTC."""
-    return datetime.now(UTC)
 
 
 class ManualClock:
