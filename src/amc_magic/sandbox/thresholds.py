@@ -39,6 +39,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from .. import schema
+from ..sqlcheck.parsing import final_selects
 
 _HIDDEN = "__amc_users_{}"
 _AGGREGATES_BY_NAME = frozenset({"COLLECT"})
@@ -198,18 +199,9 @@ class _Augmenter:
         return _distinct_union(union, kinds), [PathKind.USER_COUNTS] * len(kinds)
 
 
-def _branch_selects(query: exp.Expression) -> list[exp.Select]:
-    """The SELECTs whose rows a (possibly nested) set operation combines."""
-    if isinstance(query, exp.Subquery):
-        return _branch_selects(query.this)
-    if isinstance(query, exp.SetOperation):
-        return _branch_selects(query.left) + _branch_selects(query.right)
-    return [query] if isinstance(query, exp.Select) else []
-
-
 def _as_counts(query: exp.Expression, kinds: list[PathKind]) -> None:
     """Turn the branch's user-id columns into per-row counts (1, or 0 for NULL)."""
-    for select in _branch_selects(query):
+    for select in final_selects(query):
         hidden = select.expressions[len(select.expressions) - len(kinds) :]
         for projection, kind in zip(hidden, kinds, strict=True):
             if kind is PathKind.USER_IDS:
@@ -218,14 +210,14 @@ def _as_counts(query: exp.Expression, kinds: list[PathKind]) -> None:
 
 
 def _pad(query: exp.Expression, have: int, want: int) -> None:
-    for select in _branch_selects(query):
+    for select in final_selects(query):
         for k in range(have, want):
             select.select(exp.alias_(exp.Null(), _HIDDEN.format(k)), copy=False)
 
 
 def _distinct_union(union: exp.Union, kinds: list[PathKind]) -> exp.Select:
     """``a UNION b`` as ``SELECT cols, users FROM (a UNION ALL b) GROUP BY cols``."""
-    first = _branch_selects(union)[0]
+    first = final_selects(union)[0]
     names = [p.alias_or_name for p in first.expressions[: len(first.expressions) - len(kinds)]]
     with_ = union.args.get("with_")
     union.set("with_", None)
@@ -301,7 +293,7 @@ class _Requirement:
             self._named(source.this, name, regrouped=regrouped)
 
     def _named(self, query: exp.Expression, name: str, *, regrouped: bool) -> None:
-        selects = _branch_selects(query)
+        selects = final_selects(query)
         if not selects:
             return
         names = [p.alias_or_name.lower() for p in selects[0].expressions]

@@ -75,6 +75,21 @@ class Parsed:
         return node.name
 
 
+def final_selects(query: exp.Expr) -> list[exp.Select]:
+    """The SELECTs whose rows ``query`` returns: itself, or every branch of a (nested) set operation."""
+    selects: list[exp.Select] = []
+    stack = [query]  # a stack, not recursion: a UNION of many SELECTs is as deep as it is long
+    while stack:
+        node = stack.pop()
+        if isinstance(node, exp.Subquery):
+            stack.append(node.this)
+        elif isinstance(node, exp.SetOperation):
+            stack.extend((node.right, node.left))
+        elif isinstance(node, exp.Select):
+            selects.append(node)
+    return selects
+
+
 def parse(sql: str) -> Parsed | Problem:
     """Parse one AMC SQL statement, or say why it cannot be parsed (code ``syntax``/``not_a_query``)."""
     dialect = AmcDialect()

@@ -1,12 +1,17 @@
-"""Name resolution over sqlglot scopes: which table or CTE a column comes from, and which protected
-(HIGH or VERY_HIGH) base columns flow into a value.
+"""Name resolution over sqlglot scopes: which table or CTE a column comes from, which protected
+(HIGH or VERY_HIGH) base columns flow into a value, and whether a value is only written in the query.
 
 A source whose columns cannot be known (a table missing from the schema, a table function) is
 *opaque*: any column of it is accepted and carries no protected lineage.
+
+A value's :class:`Origin` says where its values come from: table data, or only literals and
+``CUSTOM_PARAMETER`` values written in the query, directly or through CTEs, subqueries, ``VALUES``
+lists and unions of them (``WITH c AS (SELECT 'Seattle' AS city) ...`` makes ``c.city`` written).
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -17,6 +22,7 @@ from sqlglot.optimizer.scope import Scope, ScopeType, traverse_scope
 from ..schema import Table, Threshold
 
 EXTEND_TIME_WINDOW = "EXTEND_TIME_WINDOW"
+BUILT_IN_PARAMETER = "BUILT_IN_PARAMETER"
 
 
 @dataclass(frozen=True)
@@ -34,11 +40,25 @@ Source = exp.Table | Scope
 NO_LINEAGE: Lineage = frozenset()
 
 
+class Origin(enum.IntEnum):
+    """Where a value's values come from; a combination of values has the largest origin of its parts."""
+
+    NONE = 0  # no value at all: NULL, CURRENT_DATE, UUID() ...
+    WRITTEN = 1  # only literals and CUSTOM_PARAMETER values written in the query
+    DATA = 2  # table data, BUILT_IN_PARAMETER (the time window), or anything not known to be written
+
+
 @dataclass(frozen=True)
 class Resolved:
-    """The column was found; ``lineage`` is what it carries."""
+    """The column was found; ``lineage`` is what it carries.
+
+    ``found`` lists the (source, column name) pairs it reads (none for an opaque source or a struct
+    field); ``alias`` is the scope and expression of the SELECT alias it names in GROUP BY or HAVING.
+    """
 
     lineage: Lineage
+    found: tuple[tuple[Source, str], ...] = ()
+    alias: tuple[Scope, exp.Expr] | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +84,9 @@ class Resolver:
         self._sources: dict[int, tuple[dict[str, Source], list[exp.Expr]]] = {}
         self._columns: dict[int, Columns | None] = {}
         self._resolved: dict[tuple[int, int], Resolved | Unresolved] = {}
+        self._origins: dict[int, list[Origin] | None] = {}
+        self._origins_filled = False
+        self._origin_columns: dict[int, tuple[dict[str, Origin], Origin]] = {}
 
     # --- tables and sources --------------------------------------------------------------------
 
@@ -217,25 +240,28 @@ class Resolver:
                 return Unresolved("unknown_alias", tuple(sources))
             columns = self.columns_of(source)
             if columns is None:
-                return Resolved(NO_LINEAGE)
-            return Resolved(columns[name]) if name in columns else Unresolved("unknown_column", tuple(columns))
-        found: dict[str, Lineage] = {}
+                return Resolved(NO_LINEAGE, ((source, name),))
+            if name not in columns:
+                return Unresolved("unknown_column", tuple(columns))
+            return Resolved(columns[name], ((source, name),))
+        found: dict[str, tuple[Source, Lineage]] = {}
         opaque = False
         for alias, source in sources.items():
             columns = self.columns_of(source)
             if columns is None:
                 opaque = True
             elif name in columns:
-                found[alias] = columns[name]
+                found[alias] = (source, columns[name])
         if len(found) == 1 or (found and name in _using_columns(scope)):
-            return Resolved(frozenset().union(*found.values()))
+            lineage = frozenset().union(*(lineage for _, lineage in found.values()))
+            return Resolved(lineage, tuple((source, name) for source, _ in found.values()))
         if found:
             return Unresolved("ambiguous", tuple(found))
         if opaque:
             return Resolved(NO_LINEAGE)
-        alias_lineage = self._output_alias(scope, column)
-        if alias_lineage is not None:
-            return Resolved(alias_lineage)
+        projection = self._output_alias(scope, column)
+        if projection is not None:
+            return Resolved(frozenset(p for _, p in self.exposure(scope, projection)), alias=(scope, projection))
         offered = [n for s in sources.values() for n in self.columns_of(s) or {}]
         return Unresolved("unknown_column", tuple(offered))
 
@@ -243,15 +269,15 @@ class Resolver:
         columns = self.columns_of(source)
         return columns is not None and name in columns
 
-    def _output_alias(self, scope: Scope, column: exp.Column) -> Lineage | None:
-        """Lineage of the SELECT alias ``column`` names, when it stands in GROUP BY or HAVING."""
+    def _output_alias(self, scope: Scope, column: exp.Column) -> exp.Expr | None:
+        """The expression of the SELECT alias ``column`` names, when it stands in GROUP BY or HAVING."""
         query = scope.expression
         clause = column.find_ancestor(exp.Group, exp.Having, exp.Select)
         if not isinstance(clause, (exp.Group, exp.Having)) or clause.parent is not query:
             return None
         for projection in query.expressions:  # the clause's parent is a SELECT
             if isinstance(projection, exp.Alias) and projection.alias == column.name:
-                return frozenset(p for _, p in self.exposure(scope, projection.this))
+                return projection.this
         return None
 
     def exposure(self, scope: Scope, node: exp.Expr) -> Iterator[tuple[exp.Column, Protected]]:
@@ -267,6 +293,108 @@ class Resolver:
             if isinstance(result, Resolved):
                 for protected in result.lineage:
                     yield column, protected
+
+    # --- origins ---------------------------------------------------------------------------------
+
+    def origin(self, scope: Scope, nodes: exp.Expr | list[exp.Expr]) -> Origin:
+        """Where the values of ``nodes`` (read in ``scope``) come from; a subquery gives its first column's."""
+        found = Origin.NONE
+        stack = list(nodes) if isinstance(nodes, list) else [nodes]
+        while stack and found is not Origin.DATA:
+            node = stack.pop()
+            if isinstance(node, exp.Column):
+                found = max(found, Origin.DATA if isinstance(node.this, exp.Star) else self._column_origin(scope, node))
+            elif isinstance(node, exp.Query):
+                found = max(found, self.query_origin(node))
+            elif isinstance(node, (exp.Literal, exp.Boolean)):
+                found = max(found, Origin.WRITTEN)
+            elif isinstance(node, (exp.Star, exp.Count, exp.Exists)) or _is_built_in_parameter(node):
+                found = Origin.DATA  # rows counted or tested, or the time window: not values written
+            elif not isinstance(node, exp.DataType):  # CAST(... AS DECIMAL(38, 4)) writes no value
+                stack.extend(node.iter_expressions())
+        return found
+
+    def query_origin(self, query: exp.Expr) -> Origin:
+        """The origin of the first output column of ``query`` (a scalar or ``IN`` subquery's value)."""
+        while isinstance(query, exp.Subquery):
+            query = query.this
+        scope = self.scope_of(query)
+        origins = None if scope is None else self.output_origins(scope)
+        return origins[0] if origins else Origin.DATA
+
+    def output_origins(self, scope: Scope) -> list[Origin] | None:
+        """The origin of each output column of ``scope`` in order; None if its outputs cannot be known."""
+        if not self._origins_filled:
+            # Fill the cache inner scopes first (the order of ``scopes``), so that a long chain of CTEs
+            # is followed one step at a time instead of by recursion.
+            self._origins_filled = True
+            for inner in self.scopes:
+                self.output_origins(inner)
+        key = id(scope)
+        if key not in self._origins:
+            self._origins[key] = None  # guards against cycles
+            self._origins[key] = self._compute_origins(scope)
+        return self._origins[key]
+
+    def _compute_origins(self, scope: Scope) -> list[Origin] | None:
+        query = scope.expression
+        if isinstance(query, exp.SetOperation):
+            left, right = (self.output_origins(s) for s in scope.set_operation_scopes)
+            if left is None or right is None:
+                return None
+            return [max(a, b) for a, b in zip(left, right, strict=False)] + [Origin.DATA] * abs(len(left) - len(right))
+        if isinstance(query, exp.Values):
+            rows = [row.expressions if isinstance(row, exp.Tuple) else [row] for row in query.expressions]
+            width = max((len(row) for row in rows), default=0)
+            return [self.origin(scope, [row[i] for row in rows if i < len(row)]) for i in range(width)]
+        if not isinstance(query, exp.Select):
+            return None
+        result: list[Origin] = []
+        for projection in query.expressions:
+            if not is_star(projection):
+                result.append(self.origin(scope, projection))
+                continue
+            for source in self.expand_star(scope, projection) or []:
+                columns = self.columns_of(source)
+                if columns is None:
+                    return None
+                result.extend(self.source_origin(source, name) for name in columns)
+        return result
+
+    def source_origin(self, source: Source, name: str) -> Origin:
+        """The origin of column ``name`` of ``source``: DATA for a table, what it selects for a query."""
+        if not isinstance(source, Scope):
+            return Origin.DATA
+        key = id(source)
+        if key not in self._origin_columns:
+            self._origin_columns[key] = self._compute_origin_columns(source)
+        by_name, rest = self._origin_columns[key]
+        return by_name.get(name, rest)
+
+    def _compute_origin_columns(self, scope: Scope) -> tuple[dict[str, Origin], Origin]:
+        """Origins by output name, and the origin of a name not among them."""
+        origins = self.output_origins(scope)
+        if origins is None:
+            return {}, Origin.DATA
+        names = scope.outer_columns or [n for n, _ in self.outputs(scope) or []]
+        by_name = dict(zip(names, origins, strict=False))  # a repeated name keeps its last column, as columns_of
+        if isinstance(scope.expression, exp.Values) and not scope.outer_columns:
+            return by_name, max(origins, default=Origin.DATA)  # an opaque VALUES list: every value is written
+        return by_name, Origin.DATA
+
+    def _column_origin(self, scope: Scope, column: exp.Column) -> Origin:
+        result = self.resolve(scope, column)
+        if not isinstance(result, Resolved):
+            return Origin.DATA
+        if result.alias is not None:
+            return self.origin(*result.alias)
+        if not result.found:
+            return Origin.DATA
+        return max(self.source_origin(source, name) for source, name in result.found)
+
+
+def _is_built_in_parameter(node: exp.Expr) -> bool:
+    return isinstance(node, exp.Anonymous) and node.name.upper() == BUILT_IN_PARAMETER
 
 
 def is_star(projection: exp.Expr) -> bool:

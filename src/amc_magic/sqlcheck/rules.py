@@ -1,5 +1,5 @@
 """AMC SQL's unsupported constructs: LIMIT, ORDER BY outside OVER (...), RIGHT JOIN, SELECT * on a
-table, and queries that aggregate nothing (AMC documentation, "Limitations and unsupported functions")."""
+table, functions AMC lacks (GETDATE), and queries that aggregate nothing (AMC documentation, "Limitations and unsupported functions")."""
 
 from __future__ import annotations
 
@@ -22,6 +22,10 @@ ORDER_BY_MESSAGE = (
     "Remove it and sort the result after download."
 )
 RIGHT_JOIN_MESSAGE = "RIGHT JOIN is not supported in AMC SQL. Swap the two tables and use LEFT JOIN."
+UNSUPPORTED_FUNCTIONS = {
+    "GETDATE": "GETDATE() is not supported in AMC SQL. Use CAST('today' AS DATE) or CAST('now' AS TIMESTAMP), "
+    "or BUILT_IN_PARAMETER('TIME_WINDOW_END') for the window's end.",
+}
 NO_AGGREGATION_MESSAGE = (
     "The query aggregates nothing. AMC requires at least one aggregated column, such as SUM(impressions) "
     "or COUNT(DISTINCT user_id), with GROUP BY for the other columns."
@@ -38,6 +42,9 @@ def construct_problems(parsed: Parsed) -> list[Problem]:
             problems.append(Problem("error", "limit", LIMIT_MESSAGE, *parsed.locate_keyword(node, keyword)))
         elif isinstance(node, exp.Order) and isinstance(node.parent, exp.Query):
             problems.append(Problem("error", "order_by", ORDER_BY_MESSAGE, *parsed.locate_keyword(node, TokenType.ORDER_BY)))
+        elif isinstance(node, exp.Anonymous) and node.name.upper() in UNSUPPORTED_FUNCTIONS:
+            message = UNSUPPORTED_FUNCTIONS[node.name.upper()]
+            problems.append(Problem("error", "unsupported_function", message, *parsed.locate(node)))
         elif isinstance(node, exp.Join) and node.side.upper() == "RIGHT":
             problems.append(Problem("error", "right_join", RIGHT_JOIN_MESSAGE, *parsed.locate_keyword(node.this, TokenType.RIGHT)))
         elif not aggregated:
