@@ -13,7 +13,7 @@ import pytest
 
 from amc_magic import schema
 from amc_magic.errors import OptionError
-from amc_magic.sandbox.data import FIRST_DAY, DataSpec, ensure_database
+from amc_magic.sandbox.data import FIRST_DAY, FORMAT_VERSION, DataSpec, ensure_database
 from amc_magic.sandbox.rng import KeyedRandom, uniform
 from amc_magic.sandbox.storage import duckdb_type
 
@@ -187,7 +187,7 @@ def test_a_cached_file_is_reused(tmp_path):
     modified = first.stat().st_mtime_ns
     assert ensure_database(spec, tmp_path) == first
     assert first.stat().st_mtime_ns == modified
-    assert first.name == "amc-sandbox-v1-seed3-scale0.05-20250118.duckdb"
+    assert first.name == f"amc-sandbox-v{FORMAT_VERSION}-seed3-scale0.05-20250118.duckdb"
 
 
 def test_concurrent_generators_leave_one_complete_file(tmp_path):

@@ -12,6 +12,7 @@ campaign can reach at scale 1.0 (a small campaign's audience does not scale).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 ENTITY_ID = "ENTITYSANDBOX"
 MARKETPLACE = "AMAZON.COM"
@@ -19,6 +20,8 @@ CURRENCY_NAME = "US Dollar"
 CURRENCY_CODE = "USD"
 USER_ID_TYPE = "adUserId"
 USERS_AT_SCALE_1 = 150_000
+FLIGHT_START = datetime(2025, 1, 1)  # every campaign's flight, in its advertiser's time zone
+FLIGHT_END = datetime(2030, 12, 31, 23, 59, 59)
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,10 @@ class DspCampaign:
     line_items: tuple[str, ...]
     promoted: tuple[int, ...]  # indexes into the advertiser's ASINs
     small: bool = False
+    goal: str = "ROAS"  # campaign_primary_goal
+    managed: bool = False  # run by Amazon's managed service (pays its fee)
+    omnichannel: bool = False  # pays the omnichannel measurement fee
+    audience_cpm: float = 0.5  # Amazon audience fee, dollars per thousand impressions
 
 
 @dataclass(frozen=True)
@@ -105,19 +112,20 @@ ADVERTISERS: tuple[Advertiser, ...] = (
 DSP_CAMPAIGNS: tuple[DspCampaign, ...] = (
     # id, name, advertiser, daily, audience, creative type, CPM, CTR, line items, promoted ASINs
     DspCampaign(31001, "Northwind - Always On Prospecting", 2001, 900, 80_000, "display", 6.0, 0.004,
-                ("In-Market Outdoor", "Lifestyle Campers", "Contextual Hiking"), (0, 1, 2)),
+                ("In-Market Outdoor", "Lifestyle Campers", "Contextual Hiking"), (0, 1, 2), goal="DPVR"),
     DspCampaign(31002, "Lumen - Remarketing", 2002, 700, 15_000, "display", 9.0, 0.006,
-                ("Product Viewers 30d", "Cart Abandoners 14d"), (0, 1, 4)),
+                ("Product Viewers 30d", "Cart Abandoners 14d"), (0, 1, 4), audience_cpm=1.0),
     DspCampaign(31003, "Cobalt - Brand Awareness Video", 2003, 800, 100_000, "video", 14.0, 0.002,
-                ("Online Video Broad", "Music Lovers", "Commuters"), (0, 1)),
+                ("Online Video Broad", "Music Lovers", "Commuters"), (0, 1), goal="REACH", managed=True,
+                omnichannel=True),
     DspCampaign(31004, "Northwind - Spring Collection", 2001, 250, 10_000, "display", 7.5, 0.005,
-                ("Gardeners", "Weekend Travelers"), (3, 4)),
+                ("Gardeners", "Weekend Travelers"), (3, 4), goal="CTR"),
     DspCampaign(31005, "Lumen - Streaming TV", 2002, 180, 12_000, "video", 28.0, 0.001,
-                ("Fire TV Households",), (2, 3)),
+                ("Fire TV Households",), (2, 3), goal="COMPLETION_RATE", managed=True),
     DspCampaign(31006, "Cobalt - Audio Ads", 2003, 120, 6_000, "audio", 12.0, 0.001,
-                ("Music Streamers",), (2, 3)),
+                ("Music Streamers",), (2, 3), goal="REACH"),
     DspCampaign(31007, "Northwind - Local Store Test", 2001, 8, 60, "display", 5.0, 0.01,
-                ("Store Radius 5mi",), (0,), small=True),
+                ("Store Radius 5mi",), (0,), small=True, goal="PAGE_VISIT", audience_cpm=0.0),
     DspCampaign(31008, "Lumen - Loyalty Pilot", 2002, 5, 40, "display", 5.0, 0.01,
                 ("Loyalty Members",), (1,), small=True),
     DspCampaign(31009, "Cobalt - Creator Collab", 2003, 6, 80, "video", 10.0, 0.01,
@@ -251,6 +259,77 @@ PLACES: tuple[tuple[str, str, str | None, str, tuple[str, ...], float], ...] = (
     ("DE", "DE-BE", None, "Berlin", ("10115",), 1.0),
     ("MX", "MX-CMX", None, "Mexico City", ("06600",), 1.0),
 )
+
+PLATFORM_FEE_RATE = 0.10  # share of the supply cost
+MANAGED_SERVICE_FEE_RATE = 0.08
+OCM_FEE_RATE = 0.02
+THIRD_PARTY_CPM = {"display": 0.05, "video": 0.10, "audio": 0.0}  # verification fees, dollars per thousand
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """What an impression of a supply source ran on; each impression picks one web site or app by its hash."""
+
+    supply_source_id: int
+    amazon_owned: bool
+    view_aware: bool  # measures viewability
+    view_rate: float  # share of measured impressions that are viewable
+    deal: tuple[str, str] | None  # (deal id, name) some impressions are bought through
+    sites: tuple[str, str]
+    apps: tuple[tuple[str, str], tuple[str, str]]  # (site, app bundle)
+    page_types: tuple[str, str]
+
+
+# By supply source name (see SUPPLY_SOURCES).
+INVENTORY: dict[str, Inventory] = {
+    "Amazon O&O": Inventory(3001, True, True, 0.78, None, ("amazon.com", "imdb.com"),
+                            (("Prime Video", "com.amazon.avod"), ("Twitch", "id460177396")),
+                            ("Search", "Detail")),
+    "Amazon Publisher Services": Inventory(3002, False, True, 0.66, ("APS-PMP-0001", "APS Premium News PMP"),
+                                           ("dailyherald.example", "weatherwatch.example"),
+                                           (("NewsNow", "com.newsnow.app"),
+                                            ("Weather Watch", "id1089345123")),
+                                           ("Article", "Home")),
+    "Google Ad Manager": Inventory(3003, False, True, 0.61, None, ("recipebox.example", "autoreview.example"),
+                                   (("Recipe Box", "com.recipebox.app"),
+                                    ("Puzzle Time", "id1512345678")),
+                                   ("Article", "Home")),
+    "Magnite": Inventory(3004, False, True, 0.58, ("MGN-PG-0077", "Magnite CTV Programmatic Guaranteed"),
+                         ("sportsdaily.example", "moviebuzz.example"),
+                         (("StreamFlix", "roku.streamflix"), ("FreeTV", "com.freetv.firetv")),
+                         ("Article", "Video")),
+    "PubMatic": Inventory(3005, False, False, 0.55, None, ("techtalk.example", "homegarden.example"),
+                          (("Word Quest", "com.wordquest"), ("Fit Coach", "id1423456789")),
+                          ("Article", "Home")),
+    "Index Exchange": Inventory(3006, False, True, 0.57, None, ("travelnotes.example", "financetoday.example"),
+                                (("Travel Notes", "com.travelnotes"), ("Market Watcher", "id998877665")),
+                                ("Article", "Home")),
+}
+
+# Per entry of DEVICES: (make, model) pairs, OS versions, web browsers, and the browser family of its apps.
+DEVICE_DETAILS: tuple[tuple[tuple[tuple[str, str], ...], tuple[str, ...], tuple[str, ...], str], ...] = (
+    ((("Apple", "iPhone 15"), ("Apple", "iPhone 13")), ("17.5.1", "18.1"), ("Mobile Safari", "Chrome Mobile"),
+     "iOS App"),
+    ((("Samsung", "Galaxy S24"), ("Google", "Pixel 8"), ("Motorola", "moto g")), ("14", "15"),
+     ("Chrome Mobile", "Samsung Internet"), "Android App"),
+    ((("Dell", "Desktop"), ("Lenovo", "Laptop"), ("HP", "Laptop")), ("10", "11"), ("Chrome", "Edge", "Firefox"),
+     "Windows App"),
+    ((("Apple", "Mac"),), ("14.5", "15.1"), ("Safari", "Chrome"), "macOS App"),
+    ((("Amazon", "Fire TV Stick 4K"), ("Amazon", "Fire TV Cube")), ("7.6",), ("Silk",), "Fire TV App"),
+    ((("Roku", "Roku Ultra"), ("TCL", "Roku TV")), ("12.5", "13.0"), ("Roku",), "Roku App"),
+    ((("Apple", "Apple TV 4K"),), ("17.5", "18.1"), ("Safari",), "tvOS App"),
+    ((("Apple", "iPad"), ("Apple", "iPad Air")), ("17.5", "18.1"), ("Mobile Safari",), "iOS App"),
+    ((("Amazon", "Fire HD 10"),), ("8.3",), ("Silk",), "Fire OS App"),
+    ((("Unknown", "Unknown"),), ("Unknown",), ("Other",), "Other App"),
+)
+
+# Conversion subtype: (category, type class, description) as AMC reports them.
+SUBTYPE_DETAILS: dict[str, tuple[str, str, str]] = {
+    "detailPageView": ("website", "consideration", "Product detail page viewed"),
+    "addToCart": ("website", "consideration", "Add to Shopping Cart"),
+    "order": ("purchase", "conversion", "Product purchased"),
+}
+HALO_CODES = ("BRAND_MARKETPLACE", "BRAND_GL_PRODUCT", "BRAND_CATEGORY", "BRAND_SUBCATEGORY")
 
 # Conversion subtypes of ad-driven and of organic conversion events, with their shares.
 CONVERSION_SUBTYPES: tuple[tuple[str, float], ...] = (("detailPageView", 0.45), ("addToCart", 0.2), ("order", 0.35))

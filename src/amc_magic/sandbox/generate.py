@@ -68,7 +68,7 @@ class F(enum.IntEnum):
     COUNT, COUNT_ROUND, USER, HOUR, SECOND, LINE_ITEM, CREATIVE, SUPPLY, APP, COST, BID = range(11)
     CLICK, CLICK_DELAY, CLICK_KEY, CLICK_COST, TARGET, TERM, PLACEMENT, ASIN = range(11, 19)
     SPAWN, CONVERSION, DELAY, SUBTYPE, PROMOTED, HALO, UNITS, NEW_TO_BRAND = range(19, 27)
-    DEVICE, PLACE, POSTAL, USER_ID = range(27, 31)
+    DEVICE, PLACE, POSTAL, USER_ID, MEASURE, VIEWABLE = range(27, 33)
 
 
 CAMPAIGNS: tuple[cat.DspCampaign | cat.SaCampaign, ...] = (*cat.DSP_CAMPAIGNS, *cat.SA_CAMPAIGNS)
@@ -206,6 +206,7 @@ class _World:
         cpm = np.array([x.cpm for x in camps])
         cost = np.round(cpm[c] * 100 * (0.7 + 0.6 * uniform(row, F.COST))).astype(np.int64)  # millicents
         app_share = np.array([d[3] for d in cat.DEVICES])[self.user_device[user]]
+        supply = weighted(row, F.SUPPLY, [s[1] for s in cat.SUPPLY_SOURCES])
         return {
             "key": row,
             "ts": self._time(row, day),
@@ -213,10 +214,11 @@ class _World:
             "user": user,
             "line_item": below(row, F.LINE_ITEM, n_items[c]),
             "creative": below(row, F.CREATIVE, n_sizes[c]),
-            "supply": weighted(row, F.SUPPLY, [s[1] for s in cat.SUPPLY_SOURCES]),
+            "supply": supply,
             "app": uniform(row, F.APP) < app_share,
             "cost": cost,
             "bid": np.round(cost * (1.05 + 0.5 * uniform(row, F.BID))).astype(np.int64),
+            "view_code": _view_code(row, supply),
         }
 
     def dsp_clicks(self, imp: Columns) -> Columns:
@@ -225,6 +227,7 @@ class _World:
         u = uniform(out["key"], F.CLICK_DELAY)
         delay = 5 + np.floor(600 * u * u).astype(np.int64)
         out["impression_ts"] = out["ts"]
+        out["impression_key"] = out["key"]
         out["ts"] = out["ts"] + delay * 1_000_000
         out["key"] = bits(out["key"], F.CLICK_KEY)
         return out
@@ -306,23 +309,46 @@ class _World:
 
     def traffic(self, dsp: Columns, clicks: Columns, sa: Columns) -> Columns:
         """Traffic that conversions follow and are credited to: DSP impressions and clicks, sponsored ads
-        clicks, and the impressions of sponsored display and sponsored TV."""
+        clicks, and the impressions of sponsored display and sponsored TV.
+
+        Besides its key, time, user and campaign, an event carries the codes an attributed row reports:
+        ``tag`` (the DSP impression's key, 0 on sponsored ads), DSP line item, creative, supply, app, cost
+        and bid, and sponsored ads target, term, placement and ASIN (-1, False or 0 where not applicable).
+        """
         view_products = ("sponsored_display", "sponsored_tv")
         views = np.array([getattr(c, "ad_product_type", "") in view_products for c in CAMPAIGNS])
-        sa_kept = sa["is_click"] | views[sa["campaign"]]
+        sa = _rows(sa, sa["is_click"] | views[sa["campaign"]])
         names = ("key", "ts", "user", "campaign")
-        parts = (
-            {**{k: dsp[k] for k in names}, "is_click": np.zeros(len(dsp["key"]), bool)},
-            {**{k: clicks[k] for k in names}, "is_click": np.ones(len(clicks["key"]), bool)},
-            {k: sa[k][sa_kept] for k in (*names, "is_click")},
-        )
-        out = {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
+        n_dsp, n_clicks, n_sa = len(dsp["key"]), len(clicks["key"]), len(sa["key"])
+        out = {k: np.concatenate([dsp[k], clicks[k], sa[k]]) for k in names}
+        out["is_click"] = np.concatenate([np.zeros(n_dsp, bool), np.ones(n_clicks, bool), sa["is_click"]])
+        out["tag"] = np.concatenate([dsp["key"], clicks["impression_key"], np.zeros(n_sa, np.uint64)])
+        out["cost"] = np.concatenate([dsp["cost"], clicks["cost"], sa["spend"] // 1000])  # millicents
+        for k in ("line_item", "creative", "supply", "app", "bid"):
+            filler = np.zeros(n_sa, dtype=dsp[k].dtype) if k in ("app", "bid") else np.full(n_sa, -1)
+            out[k] = np.concatenate([dsp[k], clicks[k], filler])
+        none = np.full(n_dsp + n_clicks, -1, dtype=np.int64)
+        for name, k in (("target", "target"), ("term", "term"), ("placement", "placement"), ("ad_asin", "asin")):
+            out[name] = np.concatenate([none, sa[k]])
         out["advertiser"] = self.advertiser[out["campaign"]]
         return out
 
     def _asin(self, campaign: I64, asin: I64) -> I64:
         """Global ASIN code of the ``asin``-th product of the campaign's advertiser."""
         return self.advertiser[campaign] * ASINS_PER_ADVERTISER + asin
+
+
+def _view_code(row: U64, supply: I64) -> npt.NDArray[np.int8]:
+    """How an impression was measured: 0 not at all, 1 measurable, 2 measurable and viewable, 3 unmeasurable
+    but estimated viewable, 4 a synthetic view (each code's ``dsp_views`` rows are in ``storage``)."""
+    inventory = [cat.INVENTORY[name] for name, _ in cat.SUPPLY_SOURCES]
+    aware = np.array([i.view_aware for i in inventory])[supply]
+    viewable = uniform(row, F.VIEWABLE) < np.array([i.view_rate for i in inventory])[supply]
+    u = uniform(row, F.MEASURE)
+    measured = aware & (u < 0.85)
+    code = np.where(measured, np.where(viewable, 2, 1), 0)
+    code = np.where((~aware & (u < 0.3)) | (aware & (u >= 0.85) & (u < 0.9)), 3, code)
+    return np.where(aware & (u >= 0.9) & (u < 0.93), 4, code).astype(np.int8)
 
 
 def _day_factor(day: I64) -> npt.NDArray[np.float64]:

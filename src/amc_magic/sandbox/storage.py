@@ -1,16 +1,20 @@
 """How the synthetic data is laid out in DuckDB.
 
-Events are stored compactly: one fact table per kind of event (times, small integer codes, user hashes,
-amounts) and small dimension tables built from ``catalog``. The six AMC tables of
-:data:`amc_magic.schema.TABLES` are views over them that join the names back in and cast every column
-to the DuckDB type of its AMC type (:func:`duckdb_type`), in the schema's order. Both attributed tables
-are views of the same stored pairs. Fact and dimension tables start with ``_``; queries reach only the
-views (the SQL translation knows no other table).
+Events are stored compactly: one fact table per kind of event (times, small integer codes, hash keys,
+user hashes, amounts) and small dimension tables built from ``catalog``. Each AMC table of
+:data:`amc_magic.schema.TABLES` is a view over them (its SQL is in ``views``) that joins the names back
+in, derives the other columns and casts every column to the DuckDB type of its AMC type
+(:func:`duckdb_type`), in the schema's order. Both attributed tables are views of the same stored pairs,
+``dsp_views`` expands each DSP impression into its view events (``_view_rows``), and
+``conversions_with_relevance`` pairs each conversion with every campaign of its advertiser. Fact and
+dimension tables start with ``_``; queries reach only the views (the SQL translation knows no other table).
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pyarrow as pa
@@ -18,180 +22,33 @@ import pyarrow as pa
 from .. import schema
 from . import catalog as cat
 from .generate import ASINS_PER_ADVERTISER, CAMPAIGNS, SA_FIRST, Columns, DayBatch, sa_targets
+from .views import VIEWS
 
 _FACTS: dict[str, str] = {
     "_dsp_impression_events": "ts TIMESTAMP, campaign INTEGER, line_item INTEGER, creative INTEGER, supply INTEGER, "
-    "app BOOLEAN, device INTEGER, postal INTEGER, user_hash UBIGINT, cost BIGINT, bid BIGINT",
+    "app BOOLEAN, device INTEGER, postal INTEGER, user_hash UBIGINT, cost BIGINT, bid BIGINT, key UBIGINT, "
+    "view_code TINYINT",
     "_dsp_click_events": "ts TIMESTAMP, impression_ts TIMESTAMP, campaign INTEGER, line_item INTEGER, "
-    "creative INTEGER, supply INTEGER, app BOOLEAN, device INTEGER, postal INTEGER, user_hash UBIGINT",
+    "creative INTEGER, supply INTEGER, app BOOLEAN, device INTEGER, postal INTEGER, user_hash UBIGINT, bid BIGINT, "
+    "impression_key UBIGINT",
     "_sa_events": "ts TIMESTAMP, campaign INTEGER, target INTEGER, term INTEGER, placement INTEGER, asin INTEGER, "
     "device INTEGER, user_hash UBIGINT, spend BIGINT, is_click BOOLEAN, key UBIGINT",
     "_conversion_events": "ts TIMESTAMP, asin INTEGER, subtype INTEGER, units BIGINT, new_to_brand BOOLEAN, "
     "user_hash UBIGINT, key UBIGINT",
     "_attributed_events": "conversion_ts TIMESTAMP, traffic_ts TIMESTAMP, campaign INTEGER, asin INTEGER, "
-    "subtype INTEGER, units BIGINT, new_to_brand BOOLEAN, is_click BOOLEAN, user_hash UBIGINT",
+    "subtype INTEGER, units BIGINT, new_to_brand BOOLEAN, is_click BOOLEAN, user_hash UBIGINT, traffic_key UBIGINT, "
+    "tag UBIGINT, line_item INTEGER, creative INTEGER, supply INTEGER, app BOOLEAN, cost BIGINT, bid BIGINT, "
+    "target INTEGER, term INTEGER, placement INTEGER, ad_asin INTEGER, device INTEGER, postal INTEGER",
 }
-
-
-def _hex(column: str) -> str:
-    """SQL for a 64-bit hash as 16 hex digits (how user, event and conversion ids look)."""
-    return f"format('{{:016x}}', {column})"
-
-
-_DSP_JOINS = """
-    JOIN _campaigns c ON c.campaign = e.campaign
-    JOIN _line_items li ON li.campaign = e.campaign AND li.line_item = e.line_item
-    JOIN _creatives cr ON cr.campaign = e.campaign AND cr.creative = e.creative
-    JOIN _supply s ON s.supply = e.supply
-    JOIN _devices d ON d.device = e.device
-    JOIN _postal_codes p ON p.postal = e.postal"""
-_LOCAL = "timezone(c.time_zone, timezone('UTC', e.ts))"
-_DSP_COLUMNS = {
-    "advertiser": "c.advertiser",
-    "advertiser_id": "c.advertiser_id",
-    "campaign": "c.name",
-    "campaign_id": "c.campaign_id",
-    "line_item": "li.name",
-    "line_item_id": "li.line_item_id",
-    "creative": "cr.name",
-    "creative_id": "cr.creative_id",
-    "creative_type": "cr.creative_type",
-    "creative_size": "cr.creative_size",
-    "device_type": "d.device_type",
-    "supply_source": "s.name",
-    "environment_type": "CASE WHEN e.app THEN 'App' ELSE 'Web' END",
-    "os_name": "d.os_name",
-    "iso_country_code": "p.iso_country_code",
-    "iso_state_province_code": "p.iso_state_province_code",
-    "dma_code": "p.dma_code",
-    "city_name": "p.city_name",
-    "postal_code": "p.postal_code",
-    "currency_name": f"'{cat.CURRENCY_NAME}'",
-    "currency_iso_code": f"'{cat.CURRENCY_CODE}'",
-    "entity_id": f"'{cat.ENTITY_ID}'",
-    "user_id": _hex("e.user_hash"),
-    "user_id_type": f"'{cat.USER_ID_TYPE}'",
-}
-_VIEWS: dict[str, tuple[str, dict[str, str]]] = {
-    "dsp_impressions": (
-        "_dsp_impression_events e" + _DSP_JOINS,
-        {
-            **_DSP_COLUMNS,
-            "impression_dt_utc": "e.ts",
-            "impression_dt": _LOCAL,
-            "impression_date_utc": "CAST(e.ts AS DATE)",
-            "impression_date": f"CAST({_LOCAL} AS DATE)",
-            "impressions": "1",
-            "impression_cost": "e.cost",
-            "total_cost": "e.cost * 1.15",
-            "bid_price": "e.bid",
-        },
-    ),
-    "dsp_clicks": (
-        "_dsp_click_events e" + _DSP_JOINS,
-        {
-            **_DSP_COLUMNS,
-            "click_dt_utc": "e.ts",
-            "click_dt": _LOCAL,
-            "click_date_utc": "CAST(e.ts AS DATE)",
-            "impression_dt_utc": "e.impression_ts",
-            "clicks": "1",
-            "click_cost": "0",
-        },
-    ),
-    "sponsored_ads_traffic": (
-        """_sa_events e
-    JOIN _campaigns c ON c.campaign = e.campaign
-    JOIN _targets t ON t.target = e.target AND t.term = e.term
-    JOIN _placements p ON p.campaign = e.campaign AND p.placement = e.placement
-    JOIN _asins a ON a.asin = e.asin
-    JOIN _devices d ON d.device = e.device""",
-        {
-            "entity_id": f"'{cat.ENTITY_ID}'",
-            "ad_product_type": "c.ad_product_type",
-            "campaign": "c.name",
-            "campaign_id": "c.campaign_id",
-            "ad_group": "t.ad_group",
-            "ad_group_id": "t.ad_group_id",
-            "targeting": "t.targeting",
-            "match_type": "t.match_type",
-            "customer_search_term": "t.customer_search_term",
-            "placement_type": "p.name",
-            "creative_asin": "a.name",
-            "marketplace_name": f"'{cat.MARKETPLACE}'",
-            "device_type": "d.device_type",
-            "event_dt_utc": "e.ts",
-            "event_date_utc": "CAST(e.ts AS DATE)",
-            "impressions": "CASE WHEN e.is_click THEN 0 ELSE 1 END",
-            "clicks": "CASE WHEN e.is_click THEN 1 ELSE 0 END",
-            "spend": "e.spend",
-            "user_id": _hex("e.user_hash"),
-            "event_id": _hex("e.key"),
-        },
-    ),
-    "conversions": (
-        """_conversion_events e
-    JOIN _asins a ON a.asin = e.asin
-    JOIN _subtypes st ON st.subtype = e.subtype""",
-        {
-            "event_dt_utc": "e.ts",
-            "event_date_utc": "CAST(e.ts AS DATE)",
-            "event_type": "'CONVERSION'",
-            "event_subtype": "st.name",
-            "event_category": "st.category",
-            "tracked_asin": "a.name",
-            "marketplace_name": f"'{cat.MARKETPLACE}'",
-            "conversions": "1",
-            "total_product_sales": "e.units * a.price",
-            "total_units_sold": "e.units",
-            "new_to_brand": "e.new_to_brand",
-            "conversion_id": _hex("e.key"),
-            "user_id": _hex("e.user_hash"),
-        },
-    ),
-}
-_ATTRIBUTED = (
-    """_attributed_events e
-    JOIN _campaigns c ON c.campaign = e.campaign
-    JOIN _asins a ON a.asin = e.asin
-    JOIN _subtypes st ON st.subtype = e.subtype
-    LEFT JOIN _promoted pr ON pr.campaign = e.campaign AND pr.asin = e.asin""",
-    {
-        "advertiser": "c.advertiser",
-        "advertiser_id": "c.advertiser_id",
-        "ad_product_type": "c.ad_product_type",
-        "campaign": "c.name",
-        "campaign_id": "c.campaign_id",
-        "tracked_asin": "a.name",
-        "tracked_item": "a.name",
-        "conversion_event_subtype": "st.name",
-        "traffic_event_type": "CASE WHEN e.is_click THEN 'CLICK' ELSE 'IMPRESSION' END",
-        "marketplace_name": f"'{cat.MARKETPLACE}'",
-        "traffic_event_dt_utc": "e.traffic_ts",
-        "conversion_event_dt_utc": "e.conversion_ts",
-        "conversion_event_date_utc": "CAST(e.conversion_ts AS DATE)",
-        "conversions": "1",
-        "purchases": "CASE WHEN st.is_order AND pr.asin IS NOT NULL THEN 1 ELSE 0 END",
-        "total_purchases": "CASE WHEN st.is_order THEN 1 ELSE 0 END",
-        "units_sold": "CASE WHEN pr.asin IS NOT NULL THEN e.units ELSE 0 END",
-        "total_units_sold": "e.units",
-        "product_sales": "CASE WHEN pr.asin IS NOT NULL THEN e.units * a.price ELSE 0 END",
-        "total_product_sales": "e.units * a.price",
-        "new_to_brand": "e.new_to_brand",
-        "impressions": "CASE WHEN e.is_click THEN 0 ELSE 1 END",
-        "clicks": "CASE WHEN e.is_click THEN 1 ELSE 0 END",
-        "user_id": _hex("e.user_hash"),
-    },
-)
-_VIEWS["amazon_attributed_events_by_conversion_time"] = _ATTRIBUTED
-_VIEWS["amazon_attributed_events_by_traffic_time"] = _ATTRIBUTED
 
 # Credit each conversion, per campaign of the product's advertiser, to the campaign's last click in the
-# 14 days before it, else its last impression (ties broken by the traffic event's hash).
+# 14 days before it, else its last impression (ties broken by the traffic event's hash). The pair keeps
+# the traffic event's codes (DSP line item to sponsored ads target) and the user's device and place.
 _ATTRIBUTE = """
 INSERT INTO _attributed_events BY NAME
 SELECT e.ts AS conversion_ts, t.ts AS traffic_ts, t.campaign, e.asin, e.subtype, e.units, e.new_to_brand,
-    t.is_click, e.user_hash
+    t.is_click, e.user_hash, t.key AS traffic_key, t.tag, t.line_item, t.creative, t.supply, t.app, t.cost, t.bid,
+    t.target, t.term, t.placement, t.ad_asin, e.device, e.postal
 FROM _batch_conversions e
 JOIN _batch_traffic t ON t.user = e.user AND t.advertiser = e.advertiser
     AND t.ts <= e.ts AND t.ts > e.ts - INTERVAL 14 DAY
@@ -200,12 +57,14 @@ ORDER BY e.ts, e.key, t.campaign"""
 
 
 def duckdb_type(amc_type: str) -> str:
-    """The DuckDB type of an AMC column type."""
+    """The DuckDB type of an AMC column type (``ARRAY<LONG>`` is ``BIGINT[]``)."""
+    if amc_type.startswith("ARRAY<") and amc_type.endswith(">"):
+        return duckdb_type(amc_type[6:-1]) + "[]"
     return {"LONG": "BIGINT", "DECIMAL": "DECIMAL(38,4)", "STRING": "VARCHAR"}.get(amc_type, amc_type)
 
 
 def create(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the dimension tables, the empty fact tables and the six AMC views."""
+    """Create the dimension tables, the empty fact tables and a view per AMC table."""
     for name, table in _dimensions().items():
         con.register("_dimension", table)
         con.execute(f"CREATE TABLE {name} AS SELECT * FROM _dimension")
@@ -213,7 +72,7 @@ def create(con: duckdb.DuckDBPyConnection) -> None:
     for name, columns in _FACTS.items():
         con.execute(f"CREATE TABLE {name} ({columns})")
     for table in schema.TABLES.values():
-        source, expressions = _VIEWS[table.name]
+        source, expressions = VIEWS[table.name]
         select = ",\n    ".join(
             f'CAST({expressions[c.name]} AS {duckdb_type(c.data_type)}) AS "{c.name}"' for c in table.columns
         )
@@ -259,12 +118,130 @@ def _arrow(columns: Columns) -> pa.Table:
     )
 
 
-def _dimensions() -> dict[str, pa.Table]:
-    """The catalog's entities as tables keyed by the codes events use."""
-    advertisers = {a.advertiser_id: a for a in cat.ADVERTISERS}
-    advertiser_index = {a.advertiser_id: k for k, a in enumerate(cat.ADVERTISERS)}
+def _utc(local: datetime, time_zone: str) -> datetime:
+    """A naive local time of ``time_zone`` as naive UTC."""
+    return local.replace(tzinfo=ZoneInfo(time_zone)).astimezone(UTC).replace(tzinfo=None)
+
+
+def _campaign_table() -> dict[str, list]:
+    """Every campaign with its advertiser, flight, budget, settings and (DSP) fee rates."""
+    advertisers = {a.advertiser_id: (k, a) for k, a in enumerate(cat.ADVERTISERS)}
+    rows = []
+    for k, c in enumerate(CAMPAIGNS):
+        index, advertiser = advertisers[c.advertiser_id]
+        dsp = isinstance(c, cat.DspCampaign)
+        if dsp:
+            budget_dollars = c.daily * c.cpm / 1000 * 400
+            creative_type, price_type = c.creative_type, "CPM"
+        else:
+            per_event = c.price / 1000 if not c.pays_per_click else c.price * max(c.ctr, 0.01)
+            budget_dollars = c.daily * per_event * 400
+            video = c.ad_product_type == "sponsored_tv" or "Video" in c.name
+            creative_type, price_type = ("video" if video else "static_image"), ("CPC" if c.pays_per_click else "CPM")
+        zone = advertiser.time_zone
+        rows.append({
+            "campaign": k,
+            "campaign_id": c.campaign_id,
+            "name": c.name,
+            "ad_product_type": None if dsp else c.ad_product_type,
+            "is_dsp": dsp,
+            "advertiser_id": c.advertiser_id,
+            "advertiser": advertiser.name,
+            "advertiser_index": index,
+            "time_zone": zone,
+            "merchant_id": c.advertiser_id * 1000 + 7,
+            "budget": round(budget_dollars) * 100_000,  # millicents
+            "budget_type": "LIFETIME_BUDGET" if c.small else "DAILY_BUDGET",
+            "flight_id": c.campaign_id * 10 + 1 if dsp else None,
+            "insertion_order_id": f"IO-{c.advertiser_id}-{c.campaign_id}" if dsp else None,
+            "primary_goal": c.goal if dsp else None,
+            "sales_type": "BONUS" if c.daily < 3 else "BILLABLE",
+            "source": "AMAZON_DSP" if dsp else "SPONSORED_ADS",
+            "status": "RUNNING" if dsp else "ENABLED",
+            "portfolio_id": None if dsp else c.advertiser_id * 100 + (2 if c.small else 1),
+            "portfolio_name": None if dsp else f"{advertiser.name} - {'Tests' if c.small else 'Always On'}",
+            "product_line": ("Managed service" if c.managed else "Self service") if dsp else None,
+            "creative_type": creative_type,
+            "price_type": price_type,
+            "audience_fee": round(c.audience_cpm * 100_000) if dsp else None,  # microcents per impression
+            "platform_rate": cat.PLATFORM_FEE_RATE if dsp else None,
+            "managed_rate": (cat.MANAGED_SERVICE_FEE_RATE if c.managed else 0.0) if dsp else None,
+            "ocm_rate": (cat.OCM_FEE_RATE if c.omnichannel else 0.0) if dsp else None,
+            "frequency_group_ids": ([] if c.small else [c.advertiser_id * 100 + 11]) if dsp else None,
+            "manager_frequency_group_ids": [990001] if dsp else None,
+            "start_local": cat.FLIGHT_START,
+            "start_utc": _utc(cat.FLIGHT_START, zone),
+            "end_local": cat.FLIGHT_END,
+            "end_utc": _utc(cat.FLIGHT_END, zone),
+        })
+    return {name: [row[name] for row in rows] for name in rows[0]}
+
+
+_LINE_ITEM_TYPES = {"display": "AAP_DISPLAY", "video": "AAP_VIDEO_CPM", "audio": "AAP_AUDIO"}
+_UNTARGETED = ("Contextual", "Broad", "Radius")  # line items that target no behavior segment
+
+
+def _dsp_tables() -> dict[str, dict[str, list]]:
+    """Line items and creatives of the DSP campaigns, and the supply sources."""
     dsp = list(enumerate(cat.DSP_CAMPAIGNS))
     sizes = cat.CREATIVE_SIZES
+    items = [(k, c, j, name) for k, c in dsp for j, name in enumerate(c.line_items)]
+    creatives = [(k, c, j, size) for k, c in dsp for j, size in enumerate(sizes[c.creative_type])]
+    inventory = [cat.INVENTORY[name] for name, _ in cat.SUPPLY_SOURCES]
+    return {
+        "_line_items": {
+            "campaign": [k for k, *_ in items],
+            "line_item": [j for _, _, j, _ in items],
+            "name": [f"{c.name.split(' - ')[-1]} | {name}" for _, c, _, name in items],
+            "line_item_id": [c.campaign_id * 10 + j + 1 for _, c, j, _ in items],
+            "budget": [round(c.daily * c.cpm / 1000 * 400 / len(c.line_items)) * 100_000 for _, c, _, _ in items],
+            "status": ["RUNNING"] * len(items),
+            "line_item_type": [_LINE_ITEM_TYPES[c.creative_type] for _, c, _, _ in items],
+            "segment_ids": [
+                [] if any(word in name for word in _UNTARGETED) else [410000 + 10 * k + j] for k, _, j, name in items
+            ],
+        },
+        "_creatives": {
+            "campaign": [k for k, *_ in creatives],
+            "creative": [j for _, _, j, _ in creatives],
+            "name": [f"{c.name.split(' - ')[0]} {c.creative_type.title()} {size}" for _, c, _, size in creatives],
+            "creative_id": [c.campaign_id * 100 + j + 1 for _, c, j, _ in creatives],
+            "creative_type": [c.creative_type for _, c, _, _ in creatives],
+            "creative_size": [size for *_, size in creatives],
+            "category": [{"display": "Display", "video": "Video"}.get(c.creative_type) for _, c, _, _ in creatives],
+            "duration": [
+                None if c.creative_type == "display" else (15 if size == "1280x720" else 30)
+                for _, c, _, size in creatives
+            ],
+            "link_in": ["Y" if c.creative_type == "display" else "N" for _, c, _, _ in creatives],
+            "third_party_fee": [round(cat.THIRD_PARTY_CPM[c.creative_type] * 100_000) for _, c, _, _ in creatives],
+        },
+        "_supply": {
+            "supply": list(range(len(cat.SUPPLY_SOURCES))),
+            "name": [name for name, _ in cat.SUPPLY_SOURCES],
+            "supply_source_id": [i.supply_source_id for i in inventory],
+            "amazon_owned": [i.amazon_owned for i in inventory],
+            "view_aware": [i.view_aware for i in inventory],
+            "view_rate": [i.view_rate for i in inventory],
+            "deal_id": [i.deal[0] if i.deal else None for i in inventory],
+            "deal_name": [i.deal[1] if i.deal else None for i in inventory],
+            "sites": [list(i.sites) for i in inventory],
+            "apps": [[site for site, _ in i.apps] for i in inventory],
+            "bundles": [[bundle for _, bundle in i.apps] for i in inventory],
+            "page_types": [list(i.page_types) for i in inventory],
+        },
+    }
+
+
+def _ad_group_type(target: cat.Target) -> str:
+    if target.match_type != cat.EXPRESSION:
+        return "KEYWORD"
+    return "AUDIENCE" if target.targeting.startswith(("audience", "views")) else "PRODUCT"
+
+
+def _dimensions() -> dict[str, pa.Table]:
+    """The catalog's entities as tables keyed by the codes events use."""
+    advertiser_index = {a.advertiser_id: k for k, a in enumerate(cat.ADVERTISERS)}
     sa = list(enumerate(cat.SA_CAMPAIGNS, start=SA_FIRST))
     targets = [
         (t, k, group_name, CAMPAIGNS[k].campaign_id * 100 + g + 1, target, term_k, term)
@@ -272,39 +249,19 @@ def _dimensions() -> dict[str, pa.Table]:
         for term_k, term in (list(enumerate(target.search_terms)) or [(-1, None)])
     ]
     subtypes = [s[0] for s in cat.CONVERSION_SUBTYPES]
+    details = cat.DEVICE_DETAILS
     tables: dict[str, dict[str, list]] = {
-        "_campaigns": {
-            "campaign": list(range(len(CAMPAIGNS))),
-            "campaign_id": [c.campaign_id for c in CAMPAIGNS],
-            "name": [c.name for c in CAMPAIGNS],
-            "ad_product_type": [getattr(c, "ad_product_type", None) for c in CAMPAIGNS],
-            "advertiser_id": [c.advertiser_id for c in CAMPAIGNS],
-            "advertiser": [advertisers[c.advertiser_id].name for c in CAMPAIGNS],
-            "time_zone": [advertisers[c.advertiser_id].time_zone for c in CAMPAIGNS],
-        },
-        "_line_items": {
-            "campaign": [k for k, c in dsp for _ in c.line_items],
-            "line_item": [j for _, c in dsp for j in range(len(c.line_items))],
-            "name": [f"{c.name.split(' - ')[-1]} | {li}" for _, c in dsp for li in c.line_items],
-            "line_item_id": [c.campaign_id * 10 + j + 1 for _, c in dsp for j in range(len(c.line_items))],
-        },
-        "_creatives": {
-            "campaign": [k for k, c in dsp for _ in sizes[c.creative_type]],
-            "creative": [j for _, c in dsp for j in range(len(sizes[c.creative_type]))],
-            "name": [
-                f"{c.name.split(' - ')[0]} {c.creative_type.title()} {size}"
-                for _, c in dsp
-                for size in sizes[c.creative_type]
-            ],
-            "creative_id": [c.campaign_id * 100 + j + 1 for _, c in dsp for j in range(len(sizes[c.creative_type]))],
-            "creative_type": [c.creative_type for _, c in dsp for _ in sizes[c.creative_type]],
-            "creative_size": [s for _, c in dsp for s in sizes[c.creative_type]],
-        },
-        "_supply": {"supply": list(range(len(cat.SUPPLY_SOURCES))), "name": [s[0] for s in cat.SUPPLY_SOURCES]},
+        "_campaigns": _campaign_table(),
+        **_dsp_tables(),
         "_devices": {
             "device": list(range(len(cat.DEVICES))),
             "device_type": [d[0] for d in cat.DEVICES],
             "os_name": [d[1] for d in cat.DEVICES],
+            "makes": [[make for make, _ in d[0]] for d in details],
+            "models": [[model for _, model in d[0]] for d in details],
+            "os_versions": [list(d[1]) for d in details],
+            "browsers": [list(d[2]) for d in details],
+            "app_browser": [d[3] for d in details],
         },
         "_postal_codes": {
             "postal": list(range(sum(len(p[4]) for p in cat.PLACES))),
@@ -319,6 +276,7 @@ def _dimensions() -> dict[str, pa.Table]:
             "term": [r[5] for r in targets],
             "ad_group": [r[2] for r in targets],
             "ad_group_id": [r[3] for r in targets],
+            "ad_group_type": [_ad_group_type(r[4]) for r in targets],
             "targeting": [r[4].targeting for r in targets],
             "match_type": [r[4].match_type for r in targets],
             "customer_search_term": [r[6] for r in targets],
@@ -332,6 +290,7 @@ def _dimensions() -> dict[str, pa.Table]:
             "asin": list(range(ASINS_PER_ADVERTISER * len(cat.ADVERTISERS))),
             "name": [asin for a in cat.ADVERTISERS for asin in a.asins],
             "price": [Decimal(str(p)) for a in cat.ADVERTISERS for p in a.prices],
+            "advertiser_index": [k for k, a in enumerate(cat.ADVERTISERS) for _ in a.asins],
         },
         "_promoted": {
             "campaign": [k for k, c in enumerate(CAMPAIGNS) for _ in c.promoted],
@@ -342,8 +301,18 @@ def _dimensions() -> dict[str, pa.Table]:
         "_subtypes": {
             "subtype": list(range(len(subtypes))),
             "name": subtypes,
-            "category": ["purchase" if s == "order" else "website" for s in subtypes],
+            "category": [cat.SUBTYPE_DETAILS[s][0] for s in subtypes],
+            "type_class": [cat.SUBTYPE_DETAILS[s][1] for s in subtypes],
+            "description": [cat.SUBTYPE_DETAILS[s][2] for s in subtypes],
             "is_order": [s == "order" for s in subtypes],
+        },
+        "_view_rows": {  # the dsp_views rows of an impression's viewability code (generate._view_code)
+            "code": [1, 2, 2, 3, 4],
+            "event_type": ["MEASURABLE_IMP", "MEASURABLE_IMP", "VIEW", "UNMEASURABLE_IMP", "SYNTHETIC_VIEW"],
+            "measurable": [1, 1, 0, 0, 0],
+            "viewable": [0, 0, 1, 0, 0],
+            "unmeasurable": [0, 0, 0, 1, 1],
+            "view_definition": [None, None, "MRC", None, None],
         },
     }
     return {name: pa.table(columns) for name, columns in tables.items()}
