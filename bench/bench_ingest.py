@@ -4,20 +4,28 @@ For 1e4, 1e5 and 1e6 rows of AMC-typed columns (written as AMC writes them: 100,
 file, header in each), three ways of reading the same files are measured, each in a fresh process
 so that its peak resident memory (``resource.getrusage``) is its own:
 
-- ``arrow``: ``pyarrow.csv.read_csv`` on each file and ``concat_tables`` (the baseline, no types given,
-  no DataFrame);
+- ``arrow``: ``pyarrow.csv.read_csv`` on each file and ``concat_tables`` (the baseline: no types
+  given, no DataFrame);
 - ``parse``: ``read_result_files``, files to the typed DataFrame;
-- ``ingest``: the engine's whole path, ``fetch_result``: stream every file through ``AmcClient.download``
-  (an ``httpx.MockTransport`` serving them from disk) into temporary files, then parse.
+- ``ingest``: the engine's whole path, ``fetch_result``: every file streamed through
+  ``AmcClient.download`` from an ``httpx.MockTransport`` (a server holding the files in memory, so
+  that reading them is not counted as ours, and sending each in 64 KiB pieces as a socket would)
+  into temporary files, each parsed as soon as it has arrived, then one conversion to pandas.
 
-Times are the best of three runs; memory is the peak resident set above the process's size before
-the first run. Ratios are to ``arrow`` in the same run.
+Each child first runs its method once on a 100-row file, so that modules imported on first use are
+not counted, then times the best of three runs; memory is the peak resident set above the process's
+size after that warm-up. Ratios are to ``arrow`` in the same run; the memory target is against the
+final DataFrame's own size (``memory_usage(deep=True)``).
 
-Usage: ``python bench/bench_ingest.py``
+Targets (1e5 and 1e6 rows): ingest throughput at least 0.8x arrow's (time at most 1.25x), and peak
+memory at most 2x the final DataFrame.
+
+Usage: ``python bench/bench_ingest.py [--quick]``
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import resource
@@ -25,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import httpx
@@ -37,9 +46,14 @@ from amc_magic.engine import read_result_files
 from amc_magic.engine.results import fetch_result
 
 SIZES = (10_000, 100_000, 1_000_000)
+QUICK_SIZES = (100_000, 1_000_000)
+TARGET_SIZES = (100_000, 1_000_000)
 ROWS_PER_FILE = 100_000
+PIECE = 1 << 16  # bytes the loopback server sends at a time
 REPEATS = 3
 METHODS = ("arrow", "parse", "ingest")
+THROUGHPUT_TARGET = 0.8
+MEMORY_TARGET = 2.0
 COLUMNS = [
     OutputColumn("campaign", "STRING"),
     OutputColumn("campaign_id", "LONG"),
@@ -50,6 +64,7 @@ COLUMNS = [
     OutputColumn("event_date_utc", "DATE"),
     OutputColumn("event_dt_utc", "TIMESTAMP"),
 ]
+INSTANCE = InstanceRef("amcbench01", "ENTITYBENCH", "ATVPDKIKX0DER")
 
 
 def write_files(rows: int, directory: Path) -> list[Path]:
@@ -77,55 +92,78 @@ def write_files(rows: int, directory: Path) -> list[Path]:
     return paths
 
 
-def read_with_arrow(paths: list[Path]) -> int:
-    return pa.concat_tables([pacsv.read_csv(path) for path in paths]).num_rows
+Reader = Callable[[list[Path]], object]
 
 
-def read_with_engine(paths: list[Path]) -> int:
-    return len(read_result_files(paths, COLUMNS))
+def arrow_reader(paths: list[Path]) -> Reader:
+    return lambda files: pa.concat_tables([pacsv.read_csv(path) for path in files])
 
 
-def ingest_with_engine(paths: list[Path]) -> int:
+def parse_reader(paths: list[Path]) -> Reader:
+    return lambda files: read_result_files(files, COLUMNS)
+
+
+def ingest_reader(paths: list[Path]) -> Reader:
+    """``fetch_result`` against a server holding ``paths`` (and the warm-up file) in memory."""
+    served: dict[str, bytes] = {}
+
+    async def pieces(data: bytes) -> AsyncIterator[bytes]:
+        for start in range(0, len(data), PIECE):
+            yield data[start : start + PIECE]
+
     def serve(request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("/token"):
             return httpx.Response(200, json={"access_token": "Atza|bench", "expires_in": 3600})
-        return httpx.Response(200, content=Path(request.url.path).read_bytes())
+        path = request.url.path
+        if path not in served:
+            served[path] = Path(path).read_bytes()
+        return httpx.Response(200, content=pieces(served[path]))
 
-    async def run() -> int:
-        client = AmcClient(
-            Credentials("bench", "bench", "bench"),
-            endpoints=Endpoints("https://amc.bench", "https://amc.bench/token"),
-            transport=httpx.MockTransport(serve),
-        )
-        urls = [f"https://s3.bench{path}" for path in paths]
-        instance = InstanceRef("amcbench01", "ENTITYBENCH", "ATVPDKIKX0DER")
-        fetched = await fetch_result(client, instance, "e", COLUMNS, urls=urls)
-        await client.aclose()
-        return len(fetched.frame)
+    loop = asyncio.new_event_loop()
+    client = AmcClient(
+        Credentials("bench", "bench", "bench"),
+        endpoints=Endpoints("https://amc.bench", "https://amc.bench/token"),
+        transport=httpx.MockTransport(serve),
+    )
+    for path in paths:  # the server's copy, made before the measurements
+        served[str(path)] = path.read_bytes()
 
-    return asyncio.run(run())
+    def ingest(files: list[Path]) -> object:
+        urls = [f"https://s3.bench{path}" for path in files]
+        return loop.run_until_complete(fetch_result(client, INSTANCE, "e", COLUMNS, urls=urls)).frame
 
-
-READERS = {"arrow": read_with_arrow, "parse": read_with_engine, "ingest": ingest_with_engine}
+    return ingest
 
 
-def measure_here(method: str, directory: Path) -> dict[str, float]:
+READERS = {"arrow": arrow_reader, "parse": parse_reader, "ingest": ingest_reader}
+
+
+def measure_here(method: str, directory: Path, repeats: int) -> dict[str, float]:
     """Time and peak memory of ``method`` in this process (run as a child)."""
     paths = sorted(directory.glob("*.csv"), key=lambda p: int(p.stem))
+    warm = directory / "warm-up" / "1.csv"
+    read = READERS[method](paths)
+    read([warm])
     before = _current_rss()
-    best = float("inf")
-    for _ in range(REPEATS):
+    best, frame_bytes = float("inf"), 0
+    for _ in range(repeats):
         started = time.perf_counter()
-        READERS[method](paths)
+        result = read(paths)
         best = min(best, time.perf_counter() - started)
+        if hasattr(result, "memory_usage"):
+            frame_bytes = int(result.memory_usage(deep=True).sum())
+        del result
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before
-    return {"seconds": best, "peak_bytes": max(peak, 0)}
+    return {"seconds": best, "peak_bytes": max(peak, 0), "frame_bytes": frame_bytes}
 
 
-def measure(method: str, directory: Path) -> dict[str, float]:
+def measure(method: str, directory: Path, repeats: int) -> dict[str, float]:
     """Run ``measure_here`` in a fresh interpreter and return its figures."""
     output = subprocess.run(
-        [sys.executable, __file__, "--child", method, str(directory)], check=True, capture_output=True, text=True
+        [sys.executable, __file__, "--child", method, str(directory), str(repeats)],
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     return json.loads(output)
 
@@ -135,40 +173,90 @@ def _current_rss() -> int:
         return int(statm.read().split()[1]) * resource.getpagesize()
 
 
-def main() -> None:
-    print(f"Best of {REPEATS} runs; peak = resident memory above the process before the runs; ratios to arrow.\n")
-    print(
-        "| rows | files | CSV MB | arrow s | parse s (ratio) | ingest s (ratio) | ingest rows/s "
-        "| arrow peak MB | parse peak MB (ratio) | ingest peak MB (ratio) |"
-    )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for rows in SIZES:
+def collect(quick: bool = False) -> dict[str, object]:
+    """Measure every size; return the detail table (markdown lines) and the summary rows."""
+    sizes, repeats = (QUICK_SIZES, 2) if quick else (SIZES, REPEATS)
+    lines = [
+        f"Best of {repeats} runs; peak = resident memory above the process after a warm-up; time ratios to arrow, "
+        "memory ratios to the final DataFrame.",
+        "",
+        "| rows | files | CSV MB | DataFrame MB | arrow s | parse s (ratio) | ingest s (ratio) | ingest rows/s "
+        "| arrow peak MB | parse peak MB (x frame) | ingest peak MB (x frame) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    rows = []
+    for size in sizes:
         with tempfile.TemporaryDirectory(prefix="amc-bench-") as name:
             directory = Path(name)
-            paths = write_files(rows, directory)
+            paths = write_files(size, directory)
+            (directory / "warm-up").mkdir()
+            write_files(100, directory / "warm-up")
             size_mb = sum(p.stat().st_size for p in paths) / 1e6
-            figures = {method: measure(method, directory) for method in METHODS}
-        print(table_row(rows, len(paths), size_mb, figures))
+            figures = {method: measure(method, directory, repeats) for method in METHODS}
+        lines.append(table_row(size, len(paths), size_mb, figures))
+        if size in TARGET_SIZES:
+            rows.extend(summary_rows(size, figures))
+    return {"lines": lines, "rows": rows}
+
+
+def summary_rows(size: int, figures: dict[str, dict[str, float]]) -> list[dict[str, object]]:
+    arrow, frame_mb = figures["arrow"]["seconds"], figures["parse"]["frame_bytes"] / 1e6
+    rows = []
+    for method in ("ingest", "parse"):
+        seconds = figures[method]["seconds"]
+        throughput = arrow / seconds
+        rows.append(
+            dict(
+                path=f"result {method}, {size:,} rows: throughput vs `pyarrow.csv.read_csv`",
+                baseline=f"{arrow:.3f} s",
+                ours=f"{seconds:.3f} s",
+                ratio=f"{throughput:.2f}x throughput",
+                target=f">= {THROUGHPUT_TARGET}x",
+                met=throughput >= THROUGHPUT_TARGET,
+            )
+        )
+    peak_mb = figures["ingest"]["peak_bytes"] / 1e6
+    rows.append(
+        dict(
+            path=f"result ingest, {size:,} rows: peak memory vs final DataFrame",
+            baseline=f"{frame_mb:.0f} MB frame",
+            ours=f"{peak_mb:.0f} MB peak",
+            ratio=f"{peak_mb / frame_mb:.2f}x",
+            target=f"<= {MEMORY_TARGET}x",
+            met=peak_mb <= MEMORY_TARGET * frame_mb,
+        )
+    )
+    return rows
 
 
 def table_row(rows: int, files: int, size_mb: float, figures: dict[str, dict[str, float]]) -> str:
-    """One markdown row: times and peaks, with their ratios to ``arrow``."""
-    base = figures["arrow"]
+    """One markdown row: times with their ratios to ``arrow``, peaks with their ratios to the frame."""
+    base, frame = figures["arrow"], max(figures["parse"]["frame_bytes"], 1)
 
-    def cell(method: str, key: str, scale: float, digits: int) -> str:
-        value, ratio = figures[method][key] / scale, figures[method][key] / max(base[key], 1e-9)
-        return f"{value:.{digits}f} ({ratio:.2f}x)"
+    def seconds(method: str) -> str:
+        value = figures[method]["seconds"]
+        return f"{value:.3f} ({value / max(base['seconds'], 1e-9):.2f}x)"
+
+    def peak(method: str) -> str:
+        value = figures[method]["peak_bytes"]
+        return f"{value / 1e6:.0f} ({value / frame:.2f}x)"
 
     return (
-        f"| {rows:,} | {files} | {size_mb:.1f} | {base['seconds']:.3f} | {cell('parse', 'seconds', 1, 3)} "
-        f"| {cell('ingest', 'seconds', 1, 3)} | {rows / figures['ingest']['seconds']:,.0f} "
-        f"| {base['peak_bytes'] / 1e6:.0f} | {cell('parse', 'peak_bytes', 1e6, 0)} "
-        f"| {cell('ingest', 'peak_bytes', 1e6, 0)} |"
+        f"| {rows:,} | {files} | {size_mb:.1f} | {frame / 1e6:.1f} | {base['seconds']:.3f} | {seconds('parse')} "
+        f"| {seconds('ingest')} | {rows / figures['ingest']['seconds']:,.0f} "
+        f"| {base['peak_bytes'] / 1e6:.0f} | {peak('parse')} | {peak('ingest')} |"
     )
 
 
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="1e5 and 1e6 rows only, best of 2")
+    args = parser.parse_args()
+    print("\n".join(collect(args.quick)["lines"]))
+
+
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "--child":
-        print(json.dumps(measure_here(sys.argv[2], Path(sys.argv[3]))))
+    if len(sys.argv) == 5 and sys.argv[1] == "--child":
+        print(json.dumps(measure_here(sys.argv[2], Path(sys.argv[3]), int(sys.argv[4]))))
     else:
         main()

@@ -125,3 +125,30 @@ async def test_an_expired_link_is_replaced_once():
     assert len(result.frame) == 3
     asked = [r for r in amc.requests if r.url.path.endswith("/downloadUrls")]
     assert len(asked) == 2
+
+
+def test_many_files_parsed_side_by_side_keep_their_order_and_dtypes(tmp_path):
+    parts = [HEADER + f"{n},{n},1.5,2,0.5,true,2025-11-01,2025-11-01 05:00:00,c{n},[]\n" for n in range(9)]
+    frame = read_result_files(write(tmp_path, *parts), COLUMNS)
+    assert frame["campaign_id"].tolist() == list(range(9))
+    assert frame["campaign"].tolist() == [f"c{n}" for n in range(9)]
+    assert frame.dtypes.astype(str).to_dict() == EXPECTED_DTYPES
+
+
+def test_files_with_their_columns_in_another_order_are_aligned(tmp_path):
+    paths = write(tmp_path, "a,b\n1,x\n", "b,a\ny,2\n")
+    frame = read_result_files(paths, [OutputColumn("a", "LONG"), OutputColumn("b", "STRING")])
+    assert frame.to_dict("list") == {"a": [1, 2], "b": ["x", "y"]}
+
+
+def test_files_that_disagree_on_their_columns_are_an_execution_error(tmp_path):
+    with pytest.raises(ExecutionError):
+        read_result_files(write(tmp_path, "a\n1\n", "b\n2\n"), [OutputColumn("a", "LONG")])
+
+
+async def test_a_result_file_that_does_not_parse_fails_the_execution():
+    clock = SimulatedClock()
+    amc = FakeAmc(clock, files=[b"campaign,impressions\nSpring,10\n", b"campaign,impressions\nSummer,lots\n"])
+    with pytest.raises(ExecutionError) as caught:
+        await make_engine(amc).run(ExecutionRequest(INSTANCE, sql="SELECT 1"))
+    assert "part-00001.csv" in caught.value.message

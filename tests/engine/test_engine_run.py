@@ -48,8 +48,8 @@ async def test_polls_follow_the_adaptive_schedule_and_notice_the_end_promptly(cl
     amc = FakeAmc(clock, run_seconds=3600)
     events = Events()
     await make_engine(amc).run(REQUEST, subscribers=[events])
-    assert amc.status_calls() <= 80
-    assert clock.monotonic() - 3600 <= 360
+    assert amc.status_calls() <= 103
+    assert clock.monotonic() - 3600 <= 60
     assert clock.sleeps[:10] == [1.0] * 10
     assert all(b >= a for a, b in zip(clock.sleeps[10:], clock.sleeps[11:], strict=False))
     polls = [e for e in events if e.kind.value == "poll"]
@@ -168,7 +168,7 @@ async def test_attach_polls_at_once_and_measures_age_from_amc(clock):
     events, recorder = Events(), RecordingRecorder()
     result = await make_engine(amc).attach(INSTANCE, existing.execution_id, recorder=recorder, subscribers=[events])
     assert result.execution.execution_id == existing.execution_id
-    assert clock.sleeps[0] == pytest.approx(90)  # 10 % of its 900 s age, not the 1 s of a new run
+    assert clock.sleeps[0] == pytest.approx(60)  # 10 % of its 900 s age, not the 1 s of a new run
     assert events[0].kind.value == "status" and events[0].elapsed == pytest.approx(900)
     assert "submitting" not in recorder.names()
 

@@ -10,6 +10,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from amc_magic.engine.eta import Eta
 from amc_magic.errors import AmcMagicError
 
 
@@ -54,6 +55,8 @@ class ExecutionEvent:
         rows: result rows (``DONE``).
         columns: result columns (``DONE``).
         error: the error that ended the execution (``FAILED``, ``CANCELLED``, ``TIMED_OUT``).
+        eta: when the execution is expected to end (seconds after its creation, like ``elapsed``),
+            if predicted from earlier runs.
     """
 
     kind: EventKind
@@ -68,6 +71,7 @@ class ExecutionEvent:
     rows: int | None = None
     columns: int | None = None
     error: AmcMagicError | None = None
+    eta: Eta | None = None
 
 
 Subscriber = Callable[[ExecutionEvent], None]

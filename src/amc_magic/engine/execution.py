@@ -29,6 +29,7 @@ import pandas as pd
 from amc_magic.client import AmcClient, AmcExecution, InstanceRef, OutputColumn
 from amc_magic.client.models import KNOWN_STATUSES, TERMINAL_STATUSES
 from amc_magic.client.retry import Clock, Sleep
+from amc_magic.engine.eta import Eta
 from amc_magic.engine.events import EventKind, ExecutionEvent, Subscriber
 from amc_magic.engine.gate import ConcurrencyGate
 from amc_magic.engine.hints import failure_hint
@@ -101,6 +102,7 @@ class ExecutionRun:
         recorder: receives the milestones.
         subscribers: receive the events.
         timeout: seconds after which to stop waiting (``None``: wait until AMC finishes).
+        eta: when the execution is expected to end; shapes the poll schedule (``None``: blind).
     """
 
     def __init__(
@@ -111,13 +113,16 @@ class ExecutionRun:
         recorder: Recorder,
         subscribers: Iterable[Subscriber] = (),
         timeout: float | None = None,
+        eta: Eta | None = None,
     ) -> None:
         self.instance = instance
+        self.eta = eta
         self.execution_id: str | None = None
         self.status: str | None = None
         self.status_reason: str | None = None
         self.polls = 0
         self._ctx = context
+        self._schedule = context.schedule if eta is None else context.schedule.with_eta(eta)
         self._recorder = recorder
         self._subscribers = list(subscribers)
         self._timeout = timeout
@@ -198,7 +203,7 @@ class ExecutionRun:
         while execution is None or not execution.is_terminal:
             if self._cancel_requested.is_set() or (delay > 0 and await self._race(self._sleep(delay)) == "cancel"):
                 return await self._cancel_on_amc()
-            retry_after, polled = None, False
+            retry_after, polled, asked_at = None, False, self._ctx.clock()
             try:
                 execution = await self._ctx.client.get_execution(self.instance, self._id)
             except _TRANSIENT as exc:
@@ -219,7 +224,7 @@ class ExecutionRun:
                     status=self.status,
                     hint=f"Pick it up later with `%amc attach {self._id}`.",
                 )
-            delay = self._next_delay(retry_after)
+            delay = self._next_delay(retry_after, asked_at)
             if polled:
                 self._publish(EventKind.POLL, next_poll_in=delay)
         return execution
@@ -235,8 +240,10 @@ class ExecutionRun:
         if execution.is_terminal:
             self._publish(EventKind.POLL)
 
-    def _next_delay(self, retry_after: float | None) -> float:
-        delay = self._ctx.schedule.interval(self._age(), retry_after)
+    def _next_delay(self, retry_after: float | None, asked_at: float | None = None) -> float:
+        """Seconds until the next status call: the schedule's interval counted from when the last was sent."""
+        waited = 0.0 if asked_at is None else max(0.0, self._ctx.clock() - asked_at)
+        delay = max(self._schedule.interval(self._age() - waited) - waited, retry_after or 0.0)
         if self._deadline is not None:
             delay = min(delay, max(0.0, self._deadline - self._ctx.clock()))
         return delay
@@ -352,6 +359,7 @@ class ExecutionRun:
             status_reason=self.status_reason,
             elapsed=self._age(),
             polls=self.polls,
+            eta=self.eta,
             **fields,
         )
         for subscriber in list(self._subscribers):

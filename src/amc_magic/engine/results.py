@@ -1,7 +1,14 @@
 """Fetch an execution's result files and parse them into one typed DataFrame.
 
-Every file is streamed to a temporary file (several at once), then parsed by ``pyarrow.csv`` with
-each column's type taken from AMC's ``outputColumns``, never guessed:
+Every file is streamed to a temporary file (several at once) and parsed by ``pyarrow.csv`` in a
+worker thread as soon as it has arrived, while the others are still downloading; each column's type
+is taken from AMC's ``outputColumns``, never guessed. The parsed tables are joined and converted to
+pandas once, column by column, each Arrow column freed as soon as it is converted.
+
+Memory: with at least as many files as cores, files are parsed side by side, one single-threaded
+parse per core; each thread hands the memory its parse freed back to the system when done, and so
+does each converted column, otherwise the allocator's caches would hold about as much again as the
+result while it is converted. Fewer files are each parsed with all cores.
 
 ============================================  ==========================================
 AMC type                                      pandas dtype
@@ -19,9 +26,11 @@ An unquoted empty field is NULL; a quoted empty string stays an empty string.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import tempfile
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +44,7 @@ from amc_magic.errors import AccessDeniedError, ExecutionError
 _INTEGER = pa.int64()
 _FLOAT = pa.float64()
 _TIMESTAMP = pa.timestamp("us")
+_ZONED = pa.timestamp("us", tz="UTC")
 _ARROW_TYPES: dict[str, pa.DataType] = {
     **dict.fromkeys(("LONG", "INTEGER", "INT", "BIGINT", "SHORT", "SMALLINT", "BYTE", "TINYINT"), _INTEGER),
     **dict.fromkeys(("DOUBLE", "FLOAT", "REAL", "DECIMAL", "NUMERIC"), _FLOAT),
@@ -69,17 +79,83 @@ def read_result_files(paths: Sequence[Path], columns: Sequence[OutputColumn]) ->
     Raises:
         ExecutionError: a file does not parse with the declared types, or the files disagree.
     """
-    types = {c.name: arrow_type(c.data_type) for c in columns}
-    tables = [_read_csv(path, types) for path in paths]
-    if tables:
-        try:
-            table = pa.concat_tables([t.select(tables[0].column_names) for t in tables], promote_options="permissive")
-        except (pa.ArrowInvalid, KeyError) as exc:
-            raise _parse_error(paths[0], exc) from None
+    types = column_types(columns)
+    threads = _threads_per_file(len(paths))
+    if threads or len(paths) < 2:
+        tables = [read_result_file(path, types, threads=threads) for path in paths]
     else:
-        table = pa.schema([(name, t) for name, t in types.items()]).empty_table()
-    table = table.cast(pa.schema([_as_loaded(f) for f in table.schema]))
-    return table.to_pandas(types_mapper=_PANDAS_TYPES.get, self_destruct=True, split_blocks=True)
+        with ThreadPoolExecutor(min(len(paths), _cores()), thread_name_prefix="amc-result") as pool:
+            tables = list(pool.map(lambda path: read_result_file(path, types, threads=False), paths))
+    return tables_to_frame(tables, types)
+
+
+def column_types(columns: Sequence[OutputColumn]) -> dict[str, pa.DataType]:
+    """The Arrow type of each declared column, by name."""
+    return {c.name: arrow_type(c.data_type) for c in columns}
+
+
+def read_result_file(path: Path, types: dict[str, pa.DataType], *, threads: bool = True) -> pa.Table:
+    """Parse one result file with the declared column types (zoned timestamps read as UTC).
+
+    Args:
+        path: the CSV file (with a header row).
+        types: the declared Arrow type of each column, by name.
+        threads: parse with all cores (else in the calling thread only, for files parsed side by side).
+
+    Raises:
+        ExecutionError: the file does not parse with those types.
+    """
+    options = pacsv.ReadOptions(use_threads=threads)
+    try:
+        try:
+            return pacsv.read_csv(path, read_options=options, convert_options=_convert_options(types))
+        except pa.ArrowInvalid as exc:
+            if "zone offset" not in str(exc):
+                raise _parse_error(path, exc) from None
+        zoned = {name: _ZONED if t == _TIMESTAMP else t for name, t in types.items()}
+        try:
+            return pacsv.read_csv(path, read_options=options, convert_options=_convert_options(zoned))
+        except pa.ArrowInvalid as exc:
+            raise _parse_error(path, exc) from None
+    finally:
+        pa.default_memory_pool().release_unused()  # this thread's cache of freed parse buffers
+
+
+def tables_to_frame(tables: list[pa.Table], types: dict[str, pa.DataType]) -> pd.DataFrame:
+    """Join the tables of one result's files and convert them to pandas once.
+
+    The list is emptied: its tables' memory goes over to the DataFrame column by column, each Arrow
+    column freed (and its memory handed back) as soon as it is converted, so that at most about one
+    column exists twice.
+    """
+    if not tables:
+        table = pa.schema(list(types.items())).empty_table()
+    elif all(t.schema.equals(tables[0].schema) for t in tables[1:]):
+        table = pa.concat_tables(tables)
+    else:
+        try:
+            names = tables[0].column_names
+            table = pa.concat_tables([t.select(names) for t in tables], promote_options="permissive")
+        except (pa.ArrowInvalid, KeyError) as exc:
+            raise ExecutionError(f"The result files do not have the same columns: {exc}", hint=_REFETCH_HINT) from None
+    tables.clear()
+    names, converted, pool = table.column_names, {}, pa.default_memory_pool()
+    for index in range(len(names)):
+        column = table.column(0)
+        table = table.remove_column(0)
+        converted[index] = _to_pandas(column)
+        del column
+        pool.release_unused()
+    frame = pd.DataFrame(converted, copy=False)
+    frame.columns = names
+    return frame
+
+
+def _to_pandas(column: pa.ChunkedArray) -> pd.Series:
+    """One column in its pandas dtype (dates and zoned timestamps as naive microsecond timestamps)."""
+    if pa.types.is_date(column.type) or (pa.types.is_timestamp(column.type) and column.type != _TIMESTAMP):
+        column = column.cast(_TIMESTAMP)
+    return column.to_pandas(types_mapper=_PANDAS_TYPES.get)
 
 
 async def fetch_result(
@@ -91,9 +167,11 @@ async def fetch_result(
     urls: Sequence[str],
     concurrency: int = 4,
 ) -> FetchedResult:
-    """Download every result file at once (at most ``concurrency`` in flight) and parse them.
+    """Download every result file (at most ``concurrency`` at once), parsing each as soon as it arrives.
 
-    A link that is refused (expired) is replaced by asking AMC for the links again, once.
+    Each file is streamed to a temporary file and parsed in a worker thread while the next ones
+    download (at most one parse per core at a time). A link that is refused (expired) is replaced
+    by asking AMC for the links again, once. The tables are converted to one DataFrame at the end.
 
     Args:
         client: the AMC client.
@@ -104,17 +182,33 @@ async def fetch_result(
         concurrency: files downloaded at the same time.
     """
     links = _Links(client, instance, execution_id, list(urls))
-    limit = asyncio.Semaphore(concurrency)
+    downloads, parses = asyncio.Semaphore(concurrency), asyncio.Semaphore(_cores())
+    types = column_types(columns)
+    threads = _threads_per_file(len(urls))
     with tempfile.TemporaryDirectory(prefix="amc-result-") as directory:
-        paths = [Path(directory) / f"part-{i:05d}.csv" for i in range(len(urls))]
 
-        async def download(index: int) -> int:
-            async with limit:
-                return await links.download(index, paths[index])
+        async def fetch(index: int) -> tuple[int, pa.Table]:
+            path = Path(directory) / f"part-{index:05d}.csv"
+            async with downloads:
+                size = await links.download(index, path)
+            async with parses:
+                table = await asyncio.to_thread(read_result_file, path, types, threads=threads)
+            path.unlink()
+            return size, table
 
-        sizes = await asyncio.gather(*(download(i) for i in range(len(urls))))
-        frame = await asyncio.to_thread(read_result_files, paths, columns)
-    return FetchedResult(frame, sum(sizes), len(urls))
+        tasks = [asyncio.ensure_future(fetch(i)) for i in range(len(urls))]
+        try:
+            parts = await asyncio.gather(*tasks)
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+    size = sum(size for size, _ in parts)
+    tables = [table for _, table in parts]
+    del parts, tasks  # (the tasks hold their results): the DataFrame takes the tables' memory over
+    frame = await asyncio.to_thread(tables_to_frame, tables, types)
+    return FetchedResult(frame, size, len(urls))
 
 
 class _Links:
@@ -147,32 +241,23 @@ class _Links:
             return self._urls
 
 
-def _read_csv(path: Path, types: dict[str, pa.DataType]) -> pa.Table:
-    try:
-        return pacsv.read_csv(path, convert_options=_convert_options(types))
-    except pa.ArrowInvalid as exc:
-        if "zone offset" not in str(exc):
-            raise _parse_error(path, exc) from None
-    zoned = {name: pa.timestamp("us", tz="UTC") if t == _TIMESTAMP else t for name, t in types.items()}
-    try:
-        return pacsv.read_csv(path, convert_options=_convert_options(zoned))
-    except pa.ArrowInvalid as exc:
-        raise _parse_error(path, exc) from None
+def _cores() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+def _threads_per_file(files: int) -> bool:
+    """Whether each file is parsed with all cores (fewer files than cores) or a file per core."""
+    return files < _cores()
 
 
 def _convert_options(types: dict[str, pa.DataType]) -> pacsv.ConvertOptions:
     return pacsv.ConvertOptions(column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=False)
 
 
-def _as_loaded(field: pa.Field) -> pa.Field:
-    """Dates and zoned timestamps become naive microsecond timestamps; other types stay."""
-    if pa.types.is_date(field.type) or pa.types.is_timestamp(field.type):
-        return field.with_type(_TIMESTAMP)
-    return field
+_REFETCH_HINT = "This is unexpected; the execution succeeded on AMC, so `%amc result ID` can fetch it again."
 
 
 def _parse_error(path: Path, exc: Exception) -> ExecutionError:
     return ExecutionError(
-        f"The result file {path.name} does not match the columns AMC declared: {exc}",
-        hint="This is unexpected; the execution succeeded on AMC, so `%amc result ID` can fetch it again.",
+        f"The result file {path.name} does not match the columns AMC declared: {exc}", hint=_REFETCH_HINT
     )

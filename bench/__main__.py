@@ -1,0 +1,228 @@
+"""Run every benchmark and rewrite ``BENCHMARKS.md``.
+
+Usage::
+
+    python -m bench                 # the full run (a few minutes)
+    python -m bench --quick         # about a minute: fewer sizes, samples and repeats
+    python -m bench --only polling ingest --no-write
+
+Every cache, data and database location points at a fresh temporary directory for the run
+(``XDG_*``, Jupyter and IPython directories; SQLite files in temporary directories; a throwaway
+PostgreSQL schema), so nothing on the machine decides a figure and nothing is left behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import import_module
+from pathlib import Path
+from typing import Any
+
+DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
+ISOLATED = {
+    "XDG_CACHE_HOME": "cache",
+    "XDG_DATA_HOME": "data",
+    "XDG_CONFIG_HOME": "config",
+    "JUPYTER_DATA_DIR": "jupyter-data",
+    "JUPYTER_CONFIG_DIR": "jupyter-config",
+    "JUPYTER_RUNTIME_DIR": "jupyter-runtime",
+    "IPYTHONDIR": "ipython",
+    "MPLCONFIGDIR": "matplotlib",
+}
+MINE = "this change"
+OTHERS = "other (measured only)"
+STORE = "other; store read/write here"
+
+
+@dataclass(frozen=True)
+class Section:
+    """One benchmark: how to run it and how to present it."""
+
+    name: str
+    title: str
+    owner: str
+    command: str
+    intro: str
+    run: Callable[[argparse.Namespace], dict[str, Any]]
+
+
+def _module(name: str) -> Any:
+    return import_module(f"bench.{name}")
+
+
+SECTIONS = [
+    Section(
+        "polling",
+        "Polling (simulated clock)",
+        MINE,
+        "python bench/bench_polling.py",
+        "Status calls and the delay between an execution ending on AMC and the engine noticing it, through the real "
+        "engine and client on a simulated clock. Targets: every run from 10 s to 6 h noticed within "
+        "max(1 s, min(10 % of its length, 60 s)), with at most 5 % more calls than the fewest any blind schedule "
+        "needs for that; with an ETA, at most 30 calls for an hour-long run ending inside its predicted range.",
+        lambda args: _module("bench_polling").collect(args.quick),
+    ),
+    Section(
+        "ingest",
+        "Result ingestion (CSV files to a typed DataFrame)",
+        MINE,
+        "python bench/bench_ingest.py",
+        "\"parse\" reads the result files into a DataFrame typed from AMC's output columns; \"ingest\" is the whole "
+        "path (download from an in-memory loopback server, each file parsed as it lands, one conversion to pandas). "
+        "Baseline: `pyarrow.csv.read_csv` of the same files in the same run (untyped, no DataFrame). Each method "
+        "runs in a fresh process. Targets (1e5 and 1e6 rows): throughput at least 0.8x the baseline's, peak memory "
+        "at most 2x the final DataFrame.",
+        lambda args: _module("bench_ingest").collect(args.quick),
+    ),
+    Section(
+        "history-sqlite",
+        "Cache hits and history listing, SQLite",
+        STORE,
+        "python bench/bench_history.py",
+        "A cache hit (`find_cached` + `load_result`) against reading the same Parquet bytes, already in memory, with "
+        "pyarrow directly; and `history_frame(20)` with 10,000 executions. Target: at most 1.2x the direct read "
+        "+ 20 ms.",
+        lambda args: _module("bench_history").collect(None, args.quick),
+    ),
+    Section(
+        "history-postgresql",
+        "Cache hits and history listing, PostgreSQL",
+        STORE,
+        "python bench/bench_history.py --db-url {pg_url}",
+        "As above, in a throwaway schema of the PostgreSQL database.",
+        lambda args: _module("bench_history").collect(args.pg_url, args.quick),
+    ),
+    Section(
+        "magic",
+        "`%%amc` overhead",
+        OTHERS,
+        "python bench/bench_magic.py",
+        "A trivial sandbox query through the magic against the same query through `amc_magic.query`, one session, "
+        "cache off.",
+        lambda args: _module("bench_magic").collect(args.quick),
+    ),
+    Section(
+        "sandbox",
+        "Sandbox",
+        OTHERS,
+        "python bench/bench_sandbox.py",
+        "Generating the dataset into a cold cache, then three typical queries through the sandbox's translation, "
+        "time window and aggregation thresholds. Baselines from the same run: for generation, DuckDB writing as many "
+        "rows of 12 random columns; for each query, the same query with the thresholds off (the ratio is the cost "
+        "of the privacy rewrite). Target: each query at most 1.3x its baseline.",
+        lambda args: _module("bench_sandbox").collect(args.quick),
+    ),
+    Section(
+        "sqlcheck",
+        "SQL checks",
+        OTHERS,
+        "python bench/bench_sqlcheck.py",
+        "`amc_magic.sqlcheck.check` against a bare `sqlglot.parse_one` of the same SQL. Targets: a typical query "
+        "checked in at most 10 ms; the 2,000-term arithmetic chain in at most 2x its parse.",
+        lambda args: _module("bench_sqlcheck").collect(args.quick),
+    ),
+]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a pass of about a minute")
+    parser.add_argument("--only", nargs="+", choices=[s.name for s in SECTIONS], help="run only these")
+    parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help=f"PostgreSQL URL (default {DEFAULT_PG_URL})")
+    parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL cache-hit benchmark")
+    parser.add_argument("--output", type=Path, default=Path(__file__).resolve().parent.parent / "BENCHMARKS.md")
+    parser.add_argument("--no-write", action="store_true", help="print the report instead of writing it")
+    args = parser.parse_args(argv)
+    sections = [s for s in SECTIONS if (not args.only or s.name in args.only)]
+    if args.no_postgres:
+        sections = [s for s in sections if s.name != "history-postgresql"]
+    with tempfile.TemporaryDirectory(prefix="amc-bench-") as scratch:
+        _isolate(Path(scratch))
+        started = time.perf_counter()
+        results = [(section, _run(section, args)) for section in sections]
+        elapsed = time.perf_counter() - started
+    report = render(results, args, elapsed)
+    if args.no_write:
+        print(report)
+    else:
+        args.output.write_text(report)
+        print(f"wrote {args.output} ({elapsed:.0f} s)", file=sys.stderr)
+    return 0
+
+
+def _isolate(scratch: Path) -> None:
+    """Point every cache, data and config location at ``scratch`` (children inherit it)."""
+    for variable, name in ISOLATED.items():
+        os.environ[variable] = str(scratch / name)
+        (scratch / name).mkdir()
+    os.environ.pop("AMC_MAGIC_DB_URL", None)
+
+
+def _run(section: Section, args: argparse.Namespace) -> dict[str, Any]:
+    print(f"{section.name} ...", file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    try:
+        result = section.run(args)
+    except Exception as exc:  # one broken benchmark must not lose the others
+        traceback.print_exc()
+        result = {"lines": [f"**Failed:** `{type(exc).__name__}: {exc}`"], "rows": [], "error": exc}
+    result["seconds"] = time.perf_counter() - started
+    print(f"{section.name}: {result['seconds']:.1f} s", file=sys.stderr, flush=True)
+    return result
+
+
+def render(results: list[tuple[Section, dict[str, Any]]], args: argparse.Namespace, elapsed: float) -> str:
+    """The whole of BENCHMARKS.md."""
+    command = "python -m bench" + (" --quick" if args.quick else "")
+    versions = _versions()
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Written by `{command}` ({elapsed:.0f} s) on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: {os.cpu_count()} cores, "
+        f"{versions}. The machine is shared, so absolute times are noisy; every figure has a baseline measured in the "
+        "same run, and the ratios are what to compare. `--quick` uses fewer sizes, samples and repeats; run "
+        "`python -m bench` for the full figures, or a section's own command for one table.",
+        "",
+        "## Summary",
+        "",
+        "| path | owner | baseline | ours | ratio | target | met | command |",
+        "|---|---|---|---|---|---|:---:|---|",
+    ]
+    for section, result in results:
+        command_of = section.command.format(pg_url=args.pg_url) + (" --quick" if args.quick else "")
+        if "error" in result:
+            lines.append(f"| {section.title} | {section.owner} | | failed | | | NO | `{command_of}` |")
+        for row in result["rows"]:
+            met = {True: "yes", False: "NO", None: "—"}[row["met"]]
+            lines.append(
+                f"| {row['path']} | {section.owner} | {row['baseline']} | {row['ours']} | {row['ratio']} "
+                f"| {row['target']} | {met} | `{command_of}` |"
+            )
+    for section, result in results:
+        command_of = section.command.format(pg_url=args.pg_url) + (" --quick" if args.quick else "")
+        lines += ["", f"## {section.title}", "", f"`{command_of}` ({result['seconds']:.0f} s)", "", section.intro, ""]
+        lines += result["lines"]
+    return "\n".join(lines) + "\n"
+
+
+def _versions() -> str:
+    found = [f"Python {platform.python_version()}"]
+    for name in ("pyarrow", "pandas", "duckdb", "sqlglot", "sqlalchemy"):
+        try:
+            found.append(f"{name} {import_module(name).__version__}")
+        except Exception:
+            continue
+    return ", ".join(found)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
