@@ -59,22 +59,13 @@ def fewest_blind_calls(length: float) -> int:
     return calls
 
 
-def poll_times(schedule: PollSchedule, until: float) -> list[float]:
-    """The ages at which ``schedule`` asks (with instant answers), up to the first at or after ``until``."""
-    times, age = [], 0.0
-    while not times or times[-1] < until:
-        age += schedule.interval(age)
-        times.append(age)
-    return times
-
-
 def worst_share(schedule: PollSchedule, start: float, end: float) -> float:
     """The worst delay over the bound, for every run ending between ``start`` and ``end``.
 
     A run that ends just after a poll is noticed by the next one: its delay tends to the gap.
     """
     worst, previous = 0.0, 0.0
-    for poll in poll_times(schedule, end):
+    for poll in schedule.ask_ages(end):
         first = max(previous, start)
         if poll >= start and first <= end:
             worst = max(worst, (poll - first) / bound(first))
@@ -146,7 +137,7 @@ async def measure(length: float, schedule: PollSchedule, eta: Eta | None = None)
 def sample_lengths(start: float, end: float, schedule: PollSchedule, samples: int) -> list[float]:
     """``samples`` lengths spread over ``[start, end]``, plus the worst ones: just after each poll in it."""
     spread = [start + (end - start) * i / max(1, samples - 1) for i in range(samples)]
-    after_polls = [t + 1e-6 for t in poll_times(schedule, end) if start <= t < end]
+    after_polls = [t + 1e-6 for t in schedule.ask_ages(end) if start <= t < end]
     step = max(1, len(after_polls) // samples)
     return sorted({*spread, *after_polls[::step]})
 

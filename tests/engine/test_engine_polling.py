@@ -18,15 +18,6 @@ def target(length: float) -> float:
     return max(1.0, min(0.1 * length, 60.0))
 
 
-def poll_times(schedule: PollSchedule, until: float) -> list[float]:
-    """The ages at which the engine asks, up to the first at or after ``until``."""
-    times, age = [], 0.0
-    while not times or times[-1] < until:
-        age += schedule.interval(age)
-        times.append(age)
-    return times
-
-
 def worst_share(times: list[float], start: float, end: float) -> float:
     """The worst delay over the target, for every run ending in ``[start, end]``.
 
@@ -61,13 +52,13 @@ def test_retry_after_is_honoured_when_longer():
 
 
 def test_blind_polling_keeps_the_bound_for_runs_from_10_seconds_to_6_hours():
-    times = poll_times(PollSchedule(), 6 * HOUR)
+    times = PollSchedule().ask_ages(6 * HOUR)
     assert worst_share(times, 10.0, 6 * HOUR) <= 1.0 + 1e-9
 
 
 @pytest.mark.parametrize(("length", "calls"), [(HOUR, 103), (6 * HOUR, 403)])
 def test_blind_polling_costs_no_more_calls_than_the_bound_needs(length, calls):
-    made = len(poll_times(PollSchedule(), length))
+    made = len(PollSchedule().ask_ages(length))
     assert made == calls
     assert made <= 1.05 * fewest_blind_calls(length)
 
@@ -91,9 +82,9 @@ def test_nonsense_is_rejected(settings):
 def test_an_eta_polls_sparsely_before_its_range_and_keeps_the_bound_inside_and_after():
     eta = Eta(low=3200.0, high=4000.0, expected=3600.0)
     schedule = PollSchedule().with_eta(eta)
-    times = poll_times(schedule, 6 * HOUR)
+    times = schedule.ask_ages(6 * HOUR)
     assert worst_share(times, eta.low, 6 * HOUR) <= 1.0 + 1e-9
-    assert len(poll_times(schedule, eta.high)) <= 30
+    assert len(schedule.ask_ages(eta.high)) <= 30
     early = [b - a for a, b in zip([0.0, *times], times, strict=False) if b <= eta.low]
     assert early[:4] == [1.0, 2.0, 6.0, 18.0]  # a quick failure is still seen soon
     assert max(early) <= schedule.early_ceiling
@@ -157,7 +148,7 @@ async def test_the_next_call_is_timed_from_when_the_last_was_sent():
 
 
 def test_the_bound_is_met_up_to_rounding_for_fractional_lengths():
-    times = poll_times(PollSchedule(), HOUR)
+    times = PollSchedule().ask_ages(HOUR)
     for length in (10.5, 61.7, 599.9, 1234.5, 3599.9):
         noticed = next(t for t in times if t >= length)
         assert noticed - length <= target(length) + 1e-9

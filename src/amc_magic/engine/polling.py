@@ -60,6 +60,14 @@ class PollSchedule:
         """The promised worst delay in noticing a run that ends ``age`` seconds after its creation."""
         return min(self.ceiling, max(self.minimum, self.ratio * age))
 
+    def ask_ages(self, until: float) -> list[float]:
+        """The ages at which this schedule asks (answers taken as instant), up to the first at or after ``until``."""
+        ages, age = [], 0.0
+        while not ages or ages[-1] < until:
+            age += self.interval(age)
+            ages.append(age)
+        return ages
+
     def interval(self, age: float, retry_after: float | None = None) -> float:
         """Seconds to wait before the next status call of an execution ``age`` seconds old.
 
