@@ -38,9 +38,6 @@ ISOLATED = {
     "IPYTHONDIR": "ipython",
     "MPLCONFIGDIR": "matplotlib",
 }
-MINE = "this change"
-OTHERS = "other (measured only)"
-STORE = "other; store read/write here"
 
 
 @dataclass(frozen=True)
@@ -49,7 +46,6 @@ class Section:
 
     name: str
     title: str
-    owner: str
     command: str
     intro: str
     run: Callable[[argparse.Namespace], dict[str, Any]]
@@ -63,7 +59,6 @@ SECTIONS = [
     Section(
         "polling",
         "Polling (simulated clock)",
-        MINE,
         "python bench/bench_polling.py",
         "Status calls and the delay between an execution ending on AMC and the engine noticing it, through the real "
         "engine and client on a simulated clock. Targets: every run from 10 s to 6 h noticed within "
@@ -74,7 +69,6 @@ SECTIONS = [
     Section(
         "ingest",
         "Result ingestion (CSV files to a typed DataFrame)",
-        MINE,
         "python bench/bench_ingest.py",
         "\"parse\" reads the result files into a DataFrame typed from AMC's output columns; \"ingest\" is the whole "
         "path (download from an in-memory loopback server, each file parsed as it lands, one conversion to pandas). "
@@ -86,7 +80,6 @@ SECTIONS = [
     Section(
         "history-sqlite",
         "Cache hits and history listing, SQLite",
-        STORE,
         "python bench/bench_history.py",
         "A cache hit (`find_cached` + `load_result`) against reading the same Parquet bytes, already in memory, with "
         "pyarrow directly; and `history_frame(20)` with 10,000 executions. Target: at most 1.2x the direct read "
@@ -96,7 +89,6 @@ SECTIONS = [
     Section(
         "history-postgresql",
         "Cache hits and history listing, PostgreSQL",
-        STORE,
         "python bench/bench_history.py --db-url {pg_url}",
         "As above, in a throwaway schema of the PostgreSQL database.",
         lambda args: _module("bench_history").collect(args.pg_url, args.quick),
@@ -104,16 +96,14 @@ SECTIONS = [
     Section(
         "magic",
         "`%%amc` overhead",
-        OTHERS,
         "python bench/bench_magic.py",
         "A trivial sandbox query through the magic against the same query through `amc_magic.query`, one session, "
-        "cache off.",
+        "cache off (target: at most 1.2x); and `%load_ext amc_magic` in fresh interpreters.",
         lambda args: _module("bench_magic").collect(args.quick),
     ),
     Section(
         "sandbox",
         "Sandbox",
-        OTHERS,
         "python bench/bench_sandbox.py",
         "Generating the dataset into a cold cache, then three typical queries through the sandbox's translation, "
         "time window and aggregation thresholds. Baselines from the same run: for generation, DuckDB writing as many "
@@ -124,7 +114,6 @@ SECTIONS = [
     Section(
         "sqlcheck",
         "SQL checks",
-        OTHERS,
         "python bench/bench_sqlcheck.py",
         "`amc_magic.sqlcheck.check` against a bare `sqlglot.parse_one` of the same SQL. Targets: a typical query "
         "checked in at most 10 ms; the 2,000-term arithmetic chain in at most 2x its parse.",
@@ -194,17 +183,17 @@ def render(results: list[tuple[Section, dict[str, Any]]], args: argparse.Namespa
         "",
         "## Summary",
         "",
-        "| path | owner | baseline | ours | ratio | target | met | command |",
-        "|---|---|---|---|---|---|:---:|---|",
+        "| path | baseline | ours | ratio | target | met | command |",
+        "|---|---|---|---|---|:---:|---|",
     ]
     for section, result in results:
         command_of = section.command.format(pg_url=args.pg_url) + (" --quick" if args.quick else "")
         if "error" in result:
-            lines.append(f"| {section.title} | {section.owner} | | failed | | | NO | `{command_of}` |")
+            lines.append(f"| {section.title} | | failed | | | NO | `{command_of}` |")
         for row in result["rows"]:
             met = {True: "yes", False: "NO", None: "—"}[row["met"]]
             lines.append(
-                f"| {row['path']} | {section.owner} | {row['baseline']} | {row['ours']} | {row['ratio']} "
+                f"| {row['path']} | {row['baseline']} | {row['ours']} | {row['ratio']} "
                 f"| {row['target']} | {met} | `{command_of}` |"
             )
     for section, result in results:
