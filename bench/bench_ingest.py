@@ -4,8 +4,9 @@ For 1e4, 1e5 and 1e6 rows of AMC-typed columns (written as AMC writes them: 100,
 file, header in each), three ways of reading the same files are measured, each in a fresh process
 so that its peak resident memory (``resource.getrusage``) is its own:
 
-- ``arrow``: ``pyarrow.csv.read_csv`` on each file and ``concat_tables`` (the baseline: no types
-  given, no DataFrame);
+- ``arrow``: ``pyarrow.csv.read_csv`` on each file, with the column types ours declares (from the
+  same ``outputColumns``), and ``concat_tables`` (the baseline: an Arrow table, no DataFrame);
+- ``arrow+pandas``: the same, then ``to_pandas()`` with default options (shown for comparison);
 - ``parse``: ``read_result_files``, files to the typed DataFrame;
 - ``ingest``: the engine's whole path, ``fetch_result``: every file streamed through
   ``AmcClient.download`` from an ``httpx.MockTransport`` (a server holding the files in memory, so
@@ -43,7 +44,7 @@ import pyarrow.csv as pacsv
 
 from amc_magic.client import AmcClient, Credentials, Endpoints, InstanceRef, OutputColumn
 from amc_magic.engine import read_result_files
-from amc_magic.engine.results import fetch_result
+from amc_magic.engine.results import column_types, fetch_result
 
 SIZES = (10_000, 100_000, 1_000_000)
 QUICK_SIZES = (100_000, 1_000_000)
@@ -51,7 +52,7 @@ TARGET_SIZES = (100_000, 1_000_000)
 ROWS_PER_FILE = 100_000
 PIECE = 1 << 16  # bytes the loopback server sends at a time
 REPEATS = 3
-METHODS = ("arrow", "parse", "ingest")
+METHODS = ("arrow", "arrow+pandas", "parse", "ingest")
 THROUGHPUT_TARGET = 0.8
 MEMORY_TARGET = 2.0
 COLUMNS = [
@@ -96,7 +97,17 @@ Reader = Callable[[list[Path]], object]
 
 
 def arrow_reader(paths: list[Path]) -> Reader:
-    return lambda files: pa.concat_tables([pacsv.read_csv(path) for path in files])
+    """The baseline: ``read_csv`` of each file with the same column types as ours, no DataFrame."""
+    convert = pacsv.ConvertOptions(
+        column_types=column_types(COLUMNS), strings_can_be_null=True, quoted_strings_can_be_null=False
+    )
+    return lambda files: pa.concat_tables([pacsv.read_csv(path, convert_options=convert) for path in files])
+
+
+def pandas_reader(paths: list[Path]) -> Reader:
+    """For comparison: the baseline, then one ``to_pandas()`` (default options, so ints with nulls are floats)."""
+    arrow = arrow_reader(paths)
+    return lambda files: arrow(files).to_pandas()
 
 
 def parse_reader(paths: list[Path]) -> Reader:
@@ -135,7 +146,7 @@ def ingest_reader(paths: list[Path]) -> Reader:
     return ingest
 
 
-READERS = {"arrow": arrow_reader, "parse": parse_reader, "ingest": ingest_reader}
+READERS = {"arrow": arrow_reader, "arrow+pandas": pandas_reader, "parse": parse_reader, "ingest": ingest_reader}
 
 
 def measure_here(method: str, directory: Path, repeats: int) -> dict[str, float]:
@@ -180,9 +191,9 @@ def collect(quick: bool = False) -> dict[str, object]:
         f"Best of {repeats} runs; peak = resident memory above the process after a warm-up; time ratios to arrow, "
         "memory ratios to the final DataFrame.",
         "",
-        "| rows | files | CSV MB | DataFrame MB | arrow s | parse s (ratio) | ingest s (ratio) | ingest rows/s "
-        "| arrow peak MB | parse peak MB (x frame) | ingest peak MB (x frame) |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| rows | files | CSV MB | DataFrame MB | arrow s | arrow+pandas s (ratio) | parse s (ratio) | ingest s (ratio) "
+        "| ingest rows/s | arrow peak MB | parse peak MB (x frame) | ingest peak MB (x frame) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     rows = []
     for size in sizes:
@@ -242,8 +253,8 @@ def table_row(rows: int, files: int, size_mb: float, figures: dict[str, dict[str
         return f"{value / 1e6:.0f} ({value / frame:.2f}x)"
 
     return (
-        f"| {rows:,} | {files} | {size_mb:.1f} | {frame / 1e6:.1f} | {base['seconds']:.3f} | {seconds('parse')} "
-        f"| {seconds('ingest')} | {rows / figures['ingest']['seconds']:,.0f} "
+        f"| {rows:,} | {files} | {size_mb:.1f} | {frame / 1e6:.1f} | {base['seconds']:.3f} "
+        f"| {seconds('arrow+pandas')} | {seconds('parse')} | {seconds('ingest')} | {rows / figures['ingest']['seconds']:,.0f} "
         f"| {base['peak_bytes'] / 1e6:.0f} | {peak('parse')} | {peak('ingest')} |"
     )
 

@@ -85,7 +85,7 @@ def test_bad_input_raises_before_anything_is_submitted(session):
 
 
 def test_public_names():
-    assert set(amc_magic.__all__) == {"__version__", "load_ipython_extension", "query", "submit", "unload_ipython_extension"}
+    assert set(amc_magic.__all__) == {"__version__", "backfill", "load_ipython_extension", "query", "submit", "unload_ipython_extension"}
     assert all(hasattr(amc_magic, name) for name in amc_magic.__all__)
 
 

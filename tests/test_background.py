@@ -81,7 +81,7 @@ def test_run_from_the_loop_thread_is_refused(background):
 def test_close_cancels_pending_tasks_and_a_new_loop_starts_on_demand(background):
     future = background.submit(asyncio.sleep(60))
     background.close()
-    assert future.cancelled() or future.done()
+    assert future.cancelled()  # the pending task was cancelled, not left to finish
 
     async def ping():
         return "pong"

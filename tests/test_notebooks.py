@@ -1,8 +1,8 @@
 """The example notebooks run top to bottom in a fresh kernel, the way papermill or a CI job runs them.
 
 nbclient stops at any error outside a cell tagged ``raises-exception``; a tagged cell must raise an
-amc-magic error (a slip in the notebook, such as a ``NameError``, fails). Notebooks 01-03 run with
-no AMC credentials at all. Notebook 04 runs against the served sandbox with the variables a real
+amc-magic error (a slip in the notebook, such as a ``NameError``, fails). Notebooks 01-03 and 05 run
+with no AMC credentials at all. Notebook 04 runs against the served sandbox with the variables a real
 instance needs, and once more with none, when it serves the sandbox itself.
 
 ``pytest tests/test_notebooks.py --write-notebooks`` saves the executed notebooks, outputs and
@@ -28,6 +28,7 @@ QUICKSTART = "01_quickstart.ipynb"
 PARAMETERS = "02_parameters_and_windows.ipynb"
 HISTORY = "03_history_cache_and_reattach.ipynb"
 REAL_INSTANCE = "04_connect_a_real_instance.ipynb"
+BACKFILLS = "05_backfills_and_instances.ipynb"
 CELL_TIMEOUT_SECONDS = 60
 
 pytestmark = pytest.mark.slow
@@ -154,3 +155,21 @@ def test_real_instance_notebook_serves_its_own_sandbox_without_credentials(noteb
     assert_only_expected_errors(notebook)
     assert Counter(served.calls) == before
     assert "Connected amcsandbox01 (SANDBOX) at http://127.0.0.1:" in text_of(cell_running(notebook, "%amc connect"))
+
+
+def test_backfills_notebook_runs_one_execution_per_week(notebook_environment, tmp_path, save) -> None:
+    notebook = run_notebook(BACKFILLS, notebook_environment.overrides(tmp_path, amc=False))
+
+    assert_only_expected_errors(notebook)
+    history = text_of(cell_running(notebook, "history = %amc history"))
+    assert "13 runs" in history and "13 succeeded" in history and "bf_" in history
+    periods = text_of(cell_running(notebook, "%amc show {backfill_id}"))
+    assert periods.count("SUCCEEDED") == 13
+    assert text_of(cell_running(notebook, "weekly_again.equals(weekly)")) == "True"
+    after_rerun = text_of(cell_running(notebook, "history_after = %amc history"))
+    assert after_rerun.count("bf_") == 1  # the cached re-run is no execution
+    monthly = next(c for c in notebook.cells if c.cell_type == "code" and c.source == "monthly")
+    assert "-05:00" in text_of(monthly) and "-04:00" in text_of(monthly)  # New York months, DST included
+    assert text_of(cell_running(notebook, "by_device_job.status")) == "'13/13 done · 0 running · 0 queued · 0 failed'"
+    assert text_of(cell_running(notebook, "monthly_from_python.equals(monthly)")) == "True"
+    save(BACKFILLS, notebook)

@@ -45,9 +45,12 @@ def test_parses(line, expected):
         ("timeout=nan", "not a positive number"),
         ("start=", "needs a value"),
         ("start=2026-01-01 start=2026-02-01", "given twice"),
-        ("every=week", "not available yet"),
-        ("concurrency=3", "not available yet"),
-        ("instance=a,b", "not available yet"),
+        ("every=fortnight", "not one of day, week, month"),
+        ("week_start=friday", "not one of monday, sunday"),
+        ("concurrency=0", "not a whole number from 1 to 10"),
+        ("concurrency=11", "not a whole number from 1 to 10"),
+        ("concurrency=2.5", "not a whole number from 1 to 10"),
+        ("instance=a,,b", "has an empty name"),
         ("x 'start=2026", "Close every quote"),
     ],
 )
@@ -62,3 +65,10 @@ def test_unknown_option_lists_the_allowed_ones():
         parse_line("zzz=1")
     for key in OPTION_HELP:
         assert f"{key}=" in info.value.hint
+
+
+def test_backfill_options_are_read():
+    options = parse_line("weekly every=WEEK week_start=sunday concurrency=4 instance=sandbox,amc123")
+    assert (options.every, options.week_start, options.concurrency) == ("week", "sunday", 4)
+    assert options.instances("sandbox") == ("sandbox", "amc123") and options.is_backfill
+    assert parse_line("").instances("amc9") == ("amc9",) and not parse_line("").is_backfill

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import threading
 from datetime import UTC, date, datetime
 
 import pytest
 
-from amc_magic.errors import CompileError, ConfigurationError, ExecutionCancelled, ExecutionFailed, NotFoundError, SqlCheckError
+from amc_magic.errors import (
+    CompileError,
+    ConfigurationError,
+    ExecutionCancelled,
+    ExecutionFailed,
+    NextStep,
+    NotFoundError,
+    Remedy,
+    SqlCheckError,
+)
 from amc_magic.history import HistoryStore
 from amc_magic.sandbox.app import create_app
 from amc_magic.sandbox.config import SandboxConfig
@@ -44,7 +54,7 @@ def creates(sandbox) -> int:
 def test_a_query_runs_and_its_rerun_comes_from_the_cache(session):
     prepared = session.prepare(REACH, start="2025-02-01", end="2025-02-28")
     first = session.run(prepared)
-    sandbox = session._sandbox_app.state.sandbox
+    sandbox = session.connector.sandbox_app().state.sandbox
     assert creates(sandbox) == 1
     assert list(first.columns) == ["campaign", "reach"]
     assert str(first["reach"].dtype) == "Int64"
@@ -69,7 +79,7 @@ def test_refresh_and_false_run_again(session):
     session.run(prepared)
     session.run(prepared, cache="refresh")
     session.run(prepared, cache="false")
-    assert creates(session._sandbox_app.state.sandbox) == 3
+    assert creates(session.connector.sandbox_app().state.sandbox) == 3
 
 
 def test_identical_queries_started_together_share_one_execution(tmp_path, data_dir):
@@ -176,7 +186,7 @@ def test_closing_the_session_stops_following_without_cancelling_on_amc(tmp_path,
 
 def test_the_create_request_carries_the_window_in_its_zone(session):
     session.run(session.prepare(REACH, start="2025-02-01", end="2025-02-10", tz="America/New_York"))
-    [execution] = session._sandbox_app.state.sandbox.api.executions.all()
+    [execution] = session.connector.sandbox_app().state.sandbox.api.executions.all()
     sent = execution.to_json()
     assert sent["timeWindowStartOriginal"] == "2025-02-01T00:00:00"  # a date-only end is inclusive
     assert sent["timeWindowEndOriginal"] == "2025-02-11T00:00:00"
@@ -211,7 +221,8 @@ def test_losing_touch_after_submission_says_the_execution_keeps_running(tmp_path
         job = session.start(session.prepare(REACH, start="2025-02-01", end="2025-02-10"))
         with pytest.raises(AccessDeniedError) as info:
             job.result(30)
-        assert f"`%amc attach {job.execution_id}` follows it to its result" in info.value.hint
+        assert NextStep(Remedy.ATTACH, job.execution_id) in info.value.next_steps
+        assert f"`%amc attach {job.execution_id}` follows it to its result" in str(info.value)
         assert session.execution(job.local_id).is_live  # nothing lost: attach can finish it
         frame = session.wait(session.attach(job.local_id, waited=True))
         assert not frame.empty and creates(sandbox) == 1
@@ -229,8 +240,15 @@ def test_cancelling_a_follower_leaves_the_leaders_execution_running(tmp_path, da
                 break
             threading.Event().wait(0.02)
         follower = session.start(prepared)
-        threading.Event().wait(0.3)
+        for _ in range(500):  # until the follower waits on the leader's job (and not on AMC)
+            if follower.shared_with is leader:
+                break
+            threading.Event().wait(0.01)
+        assert follower.shared_with is leader
         follower.cancel()
+        with pytest.raises(concurrent.futures.CancelledError):
+            follower.result(30)
+        assert follower.status == "CANCELLED"
         assert not leader.result(30).empty
         assert sandbox.calls["update_execution"] == 0
         assert creates(sandbox) == 1

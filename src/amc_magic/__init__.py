@@ -15,15 +15,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .api import query, submit
+    from .api import backfill, query, submit
 
 __version__ = "0.1.0"
-__all__ = ["__version__", "load_ipython_extension", "query", "submit", "unload_ipython_extension"]
+__all__ = ["__version__", "backfill", "load_ipython_extension", "query", "submit", "unload_ipython_extension"]
 
 
 def __getattr__(name: str) -> Any:
     """Import the Python API on first use, so that ``import amc_magic`` and the CLI start fast."""
-    if name in ("query", "submit"):
+    if name in ("backfill", "query", "submit"):
         from . import api
 
         return getattr(api, name)
@@ -42,3 +42,10 @@ def unload_ipython_extension(ipython: Any) -> None:
     magics = ipython.magics_manager.registry.get("AMCMagic")
     if magics is not None:
         magics.close()
+
+
+def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+    """Where the Jupyter server finds the extension (imported only by the server, never by a kernel)."""
+    from .server.app import AmcMagicServer
+
+    return [{"module": "amc_magic.server.app", "app": AmcMagicServer}]

@@ -12,17 +12,21 @@ Both functions run through the same session, engine, history and cache as ``%%am
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
-from typing import Any, Literal
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
 from .job import AmcJob
 from .errors import OptionError
-from .options import CellOptions, parse_line, parse_timeout
+from .options import MAX_CONCURRENCY, check_concurrency, convert_option, parse_timeout
 from .panel import SilentStatus, TextStatus
 from .instances import SANDBOX
-from .session import Session, ViewFactory
+from .executions import ViewFactory
+from .session import Session
+
+if TYPE_CHECKING:
+    from .backfill import BackfillJob
 
 Progress = Literal["text", "none"]
 
@@ -53,6 +57,10 @@ def query(
     timeout: float | None = None,
     progress: Progress = "none",
     session: Session | None = None,
+    every: str | None = None,
+    week_start: str = "monday",
+    instances: Sequence[str] | None = None,
+    concurrency: int = MAX_CONCURRENCY,
 ) -> pd.DataFrame:
     """Run one AMC query and return its result as a typed DataFrame.
 
@@ -70,12 +78,25 @@ def query(
         timeout: seconds to wait before raising ``ExecutionTimeout`` (the execution keeps running).
         progress: ``text`` prints status lines to stderr.
         session: the session to use (default: the process-wide one).
+        every: ``day``, ``week`` or ``month`` runs one execution per calendar period of the
+            window (a backfill); the result's leading columns are ``window_start``/``window_end``.
+        week_start: ``monday`` or ``sunday``, for ``every="week"``.
+        instances: run on each of these instances (instead of ``instance``); with several, the
+            result has an ``instance_id`` column.
+        concurrency: executions in flight per instance for a backfill (1 to 10).
 
     Raises:
         UserError: bad input, before anything is submitted.
         ExecutionFailed / ExecutionCancelled / ExecutionTimeout: how the execution ended.
+        BackfillError: some periods of a backfill failed (the others are stored).
     """
     job_session = session or default_session()
+    if every is not None or instances is not None:
+        return job_session.wait(backfill(
+            sql, instances=instances or [instance], every=every, week_start=week_start, concurrency=concurrency,
+            start=start, end=end, window=window, tz=tz, params=params, cache=cache, validate=validate,
+            timeout=timeout, progress=progress, session=job_session,
+        ))
     job = submit(
         sql,
         instance=instance,
@@ -114,22 +135,68 @@ def submit(
     without blocking, ``job.cancel()`` cancels it on AMC, ``job.status`` tells where it is.
     """
     job_session = session or default_session()
-    options = _options(cache, validate)
+    cache_mode, validate_mode = _modes(cache, validate)
     timeout = None if timeout is None else parse_timeout(timeout)
     prepared = job_session.prepare(
-        sql, params, instance=instance, start=start, end=end, window=window, tz=tz, validate=options.validate
+        sql, params, instance=instance, start=start, end=end, window=window, tz=tz, validate=validate_mode
     )
-    return job_session.start(prepared, view_factory=_views(progress), cache=options.cache, timeout=timeout)
+    return job_session.start(prepared, view_factory=_views(progress), cache=cache_mode, timeout=timeout)
 
 
-def _options(cache: Any, validate: Any) -> CellOptions:
-    options = parse_line(f"cache={str(cache).lower()} validate={str(validate).lower()}")
-    if options.validate == "only":
+def backfill(
+    sql: str,
+    *,
+    instances: Sequence[str],
+    every: str | None = None,
+    week_start: str = "monday",
+    concurrency: int = MAX_CONCURRENCY,
+    start: Any = None,
+    end: Any = None,
+    window: str | None = None,
+    tz: str = "UTC",
+    params: Mapping[str, Any] | None = None,
+    cache: Literal["true", "false", "refresh"] | bool = "true",
+    validate: Literal["true", "false"] | bool = "true",
+    timeout: float | None = None,
+    progress: Progress = "none",
+    session: Session | None = None,
+) -> BackfillJob:
+    """Start a backfill (one execution per period and instance) and return its job at once.
+
+    Arguments as for :func:`query`. ``job.status`` summarises, ``job.result()`` waits for every
+    period and returns one DataFrame (or raises :class:`~amc_magic.errors.BackfillError`).
+    """
+    from .backfill import BackfillRequest
+    from .backfill_board import BackfillText, BoardState
+
+    job_session = session or default_session()
+    cache_mode, validate_mode = _modes(cache, validate)
+    request = BackfillRequest(
+        sql, params or {}, instances=tuple(instances), start=start, end=end, window=window, tz=tz,
+        every=None if every is None else str(convert_option("every", str(every))),
+        week_start=str(convert_option("week_start", str(week_start))),
+        concurrency=check_concurrency(concurrency), validate=validate_mode,
+    )
+    plan = job_session.plan_backfill(request)
+    view = None
+    if progress == "text":
+        import sys
+
+        view = BackfillText(BoardState(plan.labels(), len(plan.instance_ids), plan.concurrency), stream=sys.stderr)
+    timeout = None if timeout is None else parse_timeout(timeout)
+    return job_session.start_backfill(plan, view=view, cache=cache_mode, timeout=timeout)
+
+
+def _modes(cache: Any, validate: Any) -> tuple[str, str]:
+    """``cache`` and ``validate`` as the magic's values (bools accepted)."""
+    cache_mode = str(convert_option("cache", str(cache).lower()))
+    validate_mode = str(convert_option("validate", str(validate).lower()))
+    if validate_mode == "only":
         raise OptionError(
             "validate='only' is for the magic; query() and submit() always run the query.",
             hint="Check without running with amc_magic.sqlcheck.check(sql).",
         )
-    return options
+    return cache_mode, validate_mode
 
 
 def _views(progress: Progress) -> ViewFactory:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from .errors import AmcMagicError, OptionError, ParameterError
+from .wording import COMMAND_LINE, full_hint
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -34,8 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="Run one AMC SQL file through the engine, history and cache.")
-    run.add_argument("file", type=Path, help="The .sql file ({{name}} placeholders take --param values).")
-    run.add_argument("--instance", required=True, help="Instance id, or `sandbox` for the in-process emulator.")
+    run.add_argument("file", type=Path, nargs="?", help="The .sql file ({{name}} placeholders take --param values).")
+    run.add_argument("--workflow", help="Run a saved workflow (name, wf_ id or UUID) instead of a file; --param overrides its values.")
+    run.add_argument("--instance", help="Instance id, or `sandbox` for the in-process emulator; a,b runs on each (a workflow's saved instance, else sandbox, by default).")
     run.add_argument("--start", help="Window start: ISO date or datetime.")
     run.add_argument("--end", help="Window end: ISO date (inclusive) or datetime (exclusive).")
     run.add_argument("--window", help="most_recent_day, most_recent_week, current_month, previous_month or last_N_days.")
@@ -46,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=_timeout, help="Seconds to wait; the execution keeps running on AMC after that.")
     run.add_argument("-o", "--output", type=Path, help="Write the result to a .csv or .parquet file instead of printing it.")
     run.add_argument("--quiet", action="store_true", help="No progress lines on stderr.")
+    run.add_argument("--every", choices=["day", "week", "month"], help="One execution per calendar period of the window (a backfill).")
+    run.add_argument("--week-start", choices=["monday", "sunday"], default="monday", help="First day of a --every week period.")
+    run.add_argument("--concurrency", type=int, default=10, help="Backfill executions in flight per instance, 1 to 10 (default 10).")
 
     check = commands.add_parser("check", help="Check AMC SQL files without running them (for pre-commit hooks and CI).")
     check.add_argument("files", type=Path, nargs="+", metavar="FILE", help="The .sql files; {{name}} placeholders take --param values or typed stand-ins.")
@@ -54,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     history = commands.add_parser("history", help="Executions submitted to AMC, newest first.")
     history.add_argument("--limit", type=int, default=20, help="How many (default 20).")
+
+    commands.add_parser("workflows", help="Saved workflows: name, wf_ id, versions, last run and status.")
 
     sandbox = commands.add_parser("sandbox", help="The local AMC emulator.")
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True, metavar="COMMAND")
@@ -80,6 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args)
         if args.command == "history":
             return _history(args)
+        if args.command == "workflows":
+            return _workflows()
         if args.command == "check":
             return _check(args)
         return _serve(args)
@@ -92,12 +101,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _one_line(error: AmcMagicError) -> str:
-    """The error's message and hint on one line, with the notebook's words put in the CLI's."""
-    hint = error.hint
+    """The error's message and what to do on one line, in the command line's words."""
+    hint = full_hint(error, COMMAND_LINE)
     if isinstance(error, ParameterError):
         hint = f"Pass it with --param {error.name.split('.')[0]}=VALUE."
-    elif hint:
-        hint = hint.replace("validate=false", "--no-validate").replace("validate=only", "the magic's validate=only")
     text = " ".join(error.message.split())
     return f"{text.rstrip('.')}. Hint: {' '.join(hint.split())}" if hint else text
 
@@ -111,9 +118,20 @@ def _run(args: argparse.Namespace) -> int:
         raise OptionError(f"Cannot write {output.name!r}: the output must end in .csv or .parquet.")
     if output is not None and not output.resolve().parent.is_dir():
         raise OptionError(f"Cannot write {str(output)!r}: its directory does not exist.")
-    sql = _read_sql(args.file)
+    if (args.file is None) == (args.workflow is None):
+        raise OptionError("amc-magic run takes a FILE.sql or --workflow NAME (one of them).")
+    if args.file is not None and args.instance is None:
+        raise OptionError("amc-magic run FILE.sql needs --instance ID (or --instance sandbox).")
     session = Session()
     try:
+        if args.workflow is not None:
+            sql, params, saved = _workflow_run(session, args.workflow, _params(args.param))
+            args.instance = args.instance or saved.get("instance", "sandbox")
+            for option in ("start", "end", "window", "tz", "every"):
+                if getattr(args, option) in (None, "UTC") and option in saved:
+                    setattr(args, option, saved[option])
+        else:
+            sql, params = _read_sql(args.file), _params(args.param)
         frame = query(
             sql,
             instance=args.instance,
@@ -121,12 +139,13 @@ def _run(args: argparse.Namespace) -> int:
             end=args.end,
             window=args.window,
             tz=args.tz,
-            params=_params(args.param),
+            params=params,
             cache=args.cache,
             validate=not args.no_validate,
             timeout=args.timeout,
             progress="none" if args.quiet else "text",
             session=session,
+            **_backfill_arguments(args),
         )
     finally:
         session.close()
@@ -140,6 +159,35 @@ def _run(args: argparse.Namespace) -> int:
     if output is not None and not args.quiet:
         print(f"Wrote {len(frame):,} rows to {output}", file=sys.stderr)
     return 0
+
+
+def _workflow_run(session: Any, ref: str, overrides: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """A saved workflow's template, its values (``--param`` over the saved ones) and saved options."""
+    from .workflows import resolve_run
+
+    plan = resolve_run(session.store, ref, overrides=overrides)
+    return plan.sql_template, plan.namespace, dict(plan.options)
+
+
+def _workflows() -> int:
+    from .history import HistoryStore
+    from .workflows import workflows_frame
+
+    store = HistoryStore.from_url()
+    try:
+        frame = workflows_frame(store)
+    finally:
+        store.close()
+    print("No saved workflows yet." if frame.empty else frame.drop(columns=["id"], errors="ignore").to_string(index=False))
+    return 0
+
+
+def _backfill_arguments(args: argparse.Namespace) -> dict[str, Any]:
+    """``--every`` and ``--instance a,b`` make a backfill; nothing otherwise."""
+    instances = [name.strip() for name in args.instance.split(",")]
+    if args.every is None and len(instances) == 1:
+        return {}
+    return {"every": args.every, "week_start": args.week_start, "instances": instances, "concurrency": args.concurrency}
 
 
 def _write(frame: Any, output: Path) -> None:
@@ -224,9 +272,11 @@ def _history(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from .sandbox.config import ADVERTISER_ID, INSTANCE_ID, MARKETPLACE_ID
     from .sandbox.serve import run
 
-    print(f"amc-magic sandbox: AMC API at http://{args.host}:{args.port} (instance amcsandbox01, advertiser ENTITYSANDBOX, marketplace ATVPDKIKX0DER)", file=sys.stderr)
+    ids = f"instance {INSTANCE_ID}, advertiser {ADVERTISER_ID}, marketplace {MARKETPLACE_ID}"
+    print(f"amc-magic sandbox: AMC API at http://{args.host}:{args.port} ({ids})", file=sys.stderr)
     print(f"  export AMC_API_URL=http://{args.host}:{args.port} AMC_TOKEN_URL=http://{args.host}:{args.port}/auth/o2/token", file=sys.stderr)
     run(host=args.host, port=args.port)
     return 0

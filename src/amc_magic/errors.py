@@ -35,21 +35,55 @@ from AMC's response bodies and our own words only.
 
 from __future__ import annotations
 
+import enum
+from dataclasses import dataclass
 from typing import Any
 
 
-class AmcMagicError(Exception):
-    """Base class of every error amc-magic raises on purpose."""
+class Remedy(enum.StrEnum):
+    """Something the user can do next, as a fact; each front end words it in its own syntax."""
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    ATTACH = "attach"
+    """Follow the execution (it is not lost) to its result."""
+    CHECK_ONLY = "check_only"
+    """Render and check the SQL without submitting it."""
+    SKIP_CHECKS = "skip_checks"
+    """Submit without the local checks and let AMC decide."""
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """A :class:`Remedy`, and the execution it applies to (if any)."""
+
+    remedy: Remedy
+    execution_id: str | None = None
+
+
+class AmcMagicError(Exception):
+    """Base class of every error amc-magic raises on purpose.
+
+    Attributes:
+        message: what is wrong.
+        hint: what to do, in words that hold for every front end.
+        next_steps: what the user can do next, as values (see :mod:`amc_magic.wording`).
+    """
+
+    def __init__(self, message: str, *, hint: str | None = None, next_steps: tuple[NextStep, ...] = ()) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.next_steps = next_steps
+
+    def add_next_step(self, step: NextStep) -> None:
+        """Add what the user can do next (known only to a layer above the one that raised)."""
+        if step not in self.next_steps:
+            self.next_steps = (*self.next_steps, step)
 
     def __str__(self) -> str:
-        if self.hint:
-            return f"{self.message}\nHint: {self.hint}"
-        return self.message
+        from .wording import NOTEBOOK, full_hint
+
+        hint = full_hint(self, NOTEBOOK)
+        return f"{self.message}\nHint: {hint}" if hint else self.message
 
     def _render_traceback_(self) -> list[str]:
         """Show only the message in IPython: the library's stack is noise to a notebook user."""
@@ -82,8 +116,10 @@ class WindowError(UserError):
 class SqlCheckError(UserError):
     """The local SQL checks found at least one error."""
 
-    def __init__(self, message: str, problems: list[Any], *, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
+    def __init__(
+        self, message: str, problems: list[Any], *, hint: str | None = None, next_steps: tuple[NextStep, ...] = ()
+    ) -> None:
+        super().__init__(message, hint=hint, next_steps=next_steps)
         self.problems = problems
 
 
@@ -110,8 +146,9 @@ class AmcApiError(AmcMagicError):
         details: str | None = None,
         request_id: str | None = None,
         hint: str | None = None,
+        next_steps: tuple[NextStep, ...] = (),
     ) -> None:
-        super().__init__(message, hint=hint)
+        super().__init__(message, hint=hint, next_steps=next_steps)
         self.status_code = status_code
         self.code = code
         self.details = details
@@ -168,8 +205,9 @@ class ExecutionError(AmcMagicError):
         status: str | None = None,
         status_reason: str | None = None,
         hint: str | None = None,
+        next_steps: tuple[NextStep, ...] = (),
     ) -> None:
-        super().__init__(message, hint=hint)
+        super().__init__(message, hint=hint, next_steps=next_steps)
         self.execution_id = execution_id
         self.status = status
         self.status_reason = status_reason
@@ -185,3 +223,38 @@ class ExecutionCancelled(ExecutionError):
 
 class ExecutionTimeout(ExecutionError):
     """We stopped waiting after the client-side timeout; the execution keeps running on AMC."""
+
+
+@dataclass(frozen=True)
+class BackfillFailure:
+    """One period of a backfill that ended without a result."""
+
+    window_start: Any
+    window_end: Any
+    instance_id: str
+    reason: str
+    execution_id: str | None = None
+
+    def describe(self) -> str:
+        start, end = (_day_or_time(bound) for bound in (self.window_start, self.window_end))
+        return f"{start} → {end} on {self.instance_id}: {self.reason}"
+
+
+def _day_or_time(moment: Any) -> str:
+    if moment is None:
+        return "?"
+    return moment.date().isoformat() if (moment.hour, moment.minute, moment.second) == (0, 0, 0) else moment.isoformat(sep=" ")
+
+
+class BackfillError(ExecutionError):
+    """Some periods of a backfill failed (``.failures``); the others are stored and cached."""
+
+    def __init__(self, failures: list[BackfillFailure], *, total: int, backfill_id: str) -> None:
+        listed = "\n".join(f"  {failure.describe()}" for failure in failures)
+        super().__init__(
+            f"{len(failures)} of {total} periods of backfill {backfill_id} failed:\n{listed}",
+            hint="The other periods are stored; running the same cell again submits only the failed and missing ones.",
+        )
+        self.failures = failures
+        self.total = total
+        self.backfill_id = backfill_id

@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
-from collections.abc import Generator
+import threading
+from collections.abc import Callable, Generator
 from typing import Any
 
 import pandas as pd
@@ -27,39 +28,82 @@ class AmcJob:
         instance_id: the AMC instance.
         local_id: the history id, once the execution is recorded.
         from_cache: True when the result came from the result cache (nothing ran on AMC).
+        shared_with: the job of the same session whose identical execution this one waited on.
     """
 
-    def __init__(self, instance_id: str, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, instance_id: str, loop: asyncio.AbstractEventLoop, *, waited: bool = False) -> None:
         self.instance_id = instance_id
         self.local_id: str | None = None
         self.from_cache = False
+        self.shared_with: AmcJob | None = None  # the job of this session whose execution this one waited on
         self._loop = loop
         self._future: concurrent.futures.Future[pd.DataFrame] | None = None
         self._handle: ExecutionHandle | None = None
         self._task: asyncio.Task[Any] | None = None
         self._known_execution_id: str | None = None
         self._cancel_requested = False
-        self._waited_on = False  # a caller blocks on or awaits the result, so it gets any error itself
+        self._waited_on = waited  # a caller blocks on or awaits the result, so it gets any error itself
 
-    # --- wiring (called by the session) ---------------------------------------------------
+    # --- wiring (by whoever runs the job) -------------------------------------------------
 
-    def _bind_future(self, future: concurrent.futures.Future[pd.DataFrame]) -> None:
+    def bind_future(self, future: concurrent.futures.Future[pd.DataFrame]) -> None:
+        """The thread-safe future of the job's coroutine on the private loop."""
         self._future = future
         future.add_done_callback(self._log_failure)
 
-    def _bind_task(self) -> None:
+    def bind_task(self) -> None:
         """Called first thing by the job's coroutine on the private loop."""
         self._task = asyncio.current_task()
         if self._cancel_requested and self._task is not None:
             self._task.cancel()
 
-    def _bind_handle(self, handle: ExecutionHandle) -> None:
+    def bind_handle(self, handle: ExecutionHandle) -> None:
+        """The engine's handle of the execution this job follows."""
         self._handle = handle
         if self._cancel_requested:
             handle.cancel()
 
-    def _bind_execution_id(self, execution_id: str | None) -> None:
+    def note_execution_id(self, execution_id: str | None) -> None:
+        """AMC's id of the execution when no handle of ours follows it (cache hit, shared run)."""
         self._known_execution_id = execution_id
+
+    @property
+    def handle(self) -> ExecutionHandle | None:
+        """The engine's handle, while this job follows an execution itself."""
+        return self._handle
+
+    def stop_following(self) -> asyncio.Task[Any] | None:
+        """Detach from the execution (it keeps running on AMC) and end the job's task (on the loop).
+
+        Returns:
+            The task being cancelled, to await, or None if it had ended.
+        """
+        if self._handle is not None:
+            self._handle.detach()
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            return self._task
+        return None
+
+    def add_done_callback(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` once the job has ended (at once if it has); it runs in the thread that ends it."""
+        if self._future is None:
+            raise RuntimeError("the job has not started")
+        self._future.add_done_callback(lambda _: callback())
+
+    def wait_done(self, timeout: float) -> None:
+        """Block up to ``timeout`` seconds until the job has ended (from any thread but the loop's)."""
+        if self._future is None:
+            return
+        finished = threading.Event()
+        self._future.add_done_callback(lambda _: finished.set())
+        finished.wait(timeout)
+
+    async def shared_result(self) -> pd.DataFrame:
+        """Await this job's result from another job on the loop; cancelling the waiter spares this job."""
+        if self._future is None:
+            raise RuntimeError("the job has not started")
+        return await asyncio.shield(asyncio.wrap_future(self._future))
 
     # --- user API -------------------------------------------------------------------------
 
@@ -80,7 +124,7 @@ class AmcJob:
             error = future.exception()
             if error is None:
                 return "CACHED" if self.from_cache else "SUCCEEDED"
-            return getattr(error, "status", None) or type(error).__name__
+            return getattr(error, "status", None) or "FAILED"
         if self._handle is not None:
             return self._handle.status or "SUBMITTING"
         return "STARTING"

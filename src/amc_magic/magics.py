@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shlex
 import sys
+from dataclasses import replace
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -16,14 +17,15 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 from traitlets import CaselessStrEnum, Unicode, observe
 
 from .errors import OptionError
-from .options import parse_line
+from .options import OPTION_HELP, CellOptions, options_from_values, parse_line
 from .panel import SilentStatus, StatusPanel, TextStatus
 
 if TYPE_CHECKING:  # the session pulls in the engine, HTTP, pandas and the database: on first use only
     import pandas as pd
 
     from .report import ValidationReport
-    from .session import Session, StatusView, ViewFactory
+    from .executions import StatusView, ViewFactory
+    from .session import Session
 
 MAX_HISTORY_ROWS = 100_000
 
@@ -31,12 +33,22 @@ LINE_COMMANDS: dict[str, str] = {
     "connect": "`%amc connect INSTANCE_ID advertiser_id=ENTITY... marketplace_id=... [name=...]`: check access and remember an instance (never its secrets).",
     "instances": "`%amc instances`: the sandbox and every connected instance.",
     "history": "`%amc history [N]`: the last N executions submitted to AMC (default 20), newest first.",
-    "show": "`%amc show ID`: everything recorded about one execution, SQL included.",
+    "show": "`%amc show ID`: everything recorded about one execution, SQL included; `%amc show bf_...` lists a backfill's periods.",
     "attach": "`%amc attach ID [VAR] [wait=false]`: follow a recorded execution (e.g. after a kernel restart) to its result.",
     "cancel": "`%amc cancel ID`: cancel an execution on AMC.",
     "result": "`%amc result ID [VAR]`: the stored result of an execution, without touching AMC.",
     "schema": "`%amc schema [TABLE] [instance=ID]`: the tables of an instance, or one table's columns.",
+    "workflows": "`%amc workflows`: every saved workflow: name, wf_ id, versions, last run and status.",
+    "workflow": "`%amc workflow NAME`: a workflow's versions, parameters and the SQL diff between versions.",
+    "run": "`%amc run NAME [VAR] [key=value ...] [version=K]`: run a saved workflow or a standard analysis (analyses/NAME); key=value sets a parameter or an option.",
+    "analyses": "`%amc analyses`: the standard analyses shipped with amc-magic, with their parameters and columns.",
+    "sync": "`%amc sync NAME [instance=ID]`: create or update the workflow on AMC (its workflowId is the wf_ id).",
+    "schedule": "`%amc schedule NAME every=day|week [hour=H] [day=Monday] [instance=ID]`: have AMC run a synced workflow daily or weekly (hour in UTC).",
+    "schedules": "`%amc schedules [instance=ID]`: the AMC schedules of an instance.",
+    "unschedule": "`%amc unschedule NAME [instance=ID]`: disable the workflow's schedule (its past runs stay).",
+    "runs": "`%amc runs NAME [VAR] [instance=ID]`: pull the executions AMC ran of the workflow into history and cache.",
 }
+_NOT_SAVED = frozenset({"save", "description", "wait"})
 
 
 @magics_class
@@ -102,10 +114,17 @@ class AMCMagic(Magics):
     # --- %%amc ------------------------------------------------------------------------------
 
     def _run_cell(self, line: str, cell: str) -> Any:
-        options = parse_line(line)
+        return self._run_query(parse_line(line), cell, self.shell.user_ns)
+
+    def _run_query(self, options: CellOptions, cell: str, namespace: Any, workflow: tuple[str, int] | None = None) -> Any:
+        """Run (or check, or save and run) one query; ``workflow`` links it to a saved version."""
+        if options.sync and (options.is_backfill or not (options.save or workflow)):
+            raise OptionError("sync=true works with save=NAME on one instance, without every=.", hint="Add save=NAME, or leave out sync=true.")
+        if options.is_backfill:
+            return self._run_backfill(options, cell, namespace)
         prepared = self.session.prepare(
             cell,
-            self.shell.user_ns,
+            namespace,
             instance=options.instance or self.default_instance,
             start=options.start,
             end=options.end,
@@ -113,6 +132,12 @@ class AMCMagic(Magics):
             tz=options.tz,
             validate=options.validate,
         )
+        if options.save:
+            workflow = self._save(options, cell, namespace, prepared.errors)
+        if workflow is not None:
+            prepared = replace(prepared, workflow_uuid=workflow[0], workflow_version=workflow[1])
+        if options.sync and workflow is not None and options.validate != "only":
+            prepared = self._sync(prepared, namespace)
         if options.validate == "only":  # the report shows the warnings itself
             from .report import ValidationReport
 
@@ -127,6 +152,64 @@ class AMCMagic(Magics):
             return self._bind(options.var, job)
         frame = self.session.run(prepared, view_factory=self._views(cancellable=False), cache=options.cache, timeout=options.timeout)
         return self._bind(options.var, frame)
+
+    def _save(self, options: CellOptions, cell: str, namespace: Any, errors: list[Any]) -> tuple[str, int] | None:
+        """``save=NAME``: keep the template, its typed parameters and options as a workflow version."""
+        if errors:  # validate=only with errors: the report fails the cell; nothing is saved
+            return None
+        from .workflows import save
+
+        kept = {key: str(getattr(options, key)) for key in sorted(options.given) if key not in _NOT_SAVED}
+        saved = save(self.session.store, options.save, cell, namespace, options=kept, description=options.description)
+        state = f"saved as version {saved.version.version}" if saved.created else f"unchanged (version {saved.version.version})"
+        print(f"Workflow {saved.workflow.name} ({saved.workflow.workflow_id}) {state}.", file=sys.stderr)
+        return saved.workflow.id, saved.version.version
+
+    def _run_backfill(self, options: CellOptions, cell: str, namespace: Any) -> Any:
+        """``every=`` or ``instance=a,b``: one execution per period and instance, one DataFrame."""
+        from .backfill import BackfillRequest
+        from .report import ValidationReport
+
+        request = BackfillRequest(
+            cell,
+            namespace,
+            instances=options.instances(self.default_instance),
+            start=options.start,
+            end=options.end,
+            window=options.window,
+            tz=options.tz,
+            every=options.every,
+            week_start=options.week_start,
+            concurrency=options.concurrency,
+            validate=options.validate,
+        )
+        plan = self.session.plan_backfill(request)
+        if options.validate == "only":
+            return self._validation_only(options.var, ValidationReport(plan.cells[0].prepared))
+        for warning in plan.warnings:
+            print(f"Warning: {warning}", file=sys.stderr)
+        view = self._backfill_view(plan, cancellable=not options.wait)
+        job = self.session.start_backfill(plan, view=view, cache=options.cache, timeout=options.timeout)
+        if view is not None:
+            view.job = job  # the panel's Cancel button cancels every unfinished period
+        return self._bind(options.var, job if not options.wait else self.session.wait(job))
+
+    def _backfill_view(self, plan: Any, *, cancellable: bool) -> Any:
+        from .backfill_board import BackfillPanel, BackfillText, BoardState
+
+        mode = self.display.lower()
+        if mode == "auto":
+            mode = "widget" if _in_kernel(self.shell) else "text"
+        if mode == "none":
+            return None
+        state = BoardState(plan.labels(), len(plan.instance_ids), plan.concurrency)
+        if mode == "text":
+            return BackfillText(state)
+        panel = BackfillPanel(state, plan.instance_ids, cancellable=cancellable)
+        from IPython.display import display
+
+        display(panel.widget)
+        return panel
 
     def _validation_only(self, var: str | None, report: ValidationReport) -> Any:
         """Bind or return the report; with errors, show it and fail the cell (a headless run stops)."""
@@ -201,10 +284,13 @@ class AMCMagic(Magics):
             raise OptionError("%amc history takes one optional number.", hint=LINE_COMMANDS["history"])
         return self.session.history(min(int(positional[0]), MAX_HISTORY_ROWS) if positional else 20)
 
-    def _cmd_show(self, positional: list[str], keywords: dict[str, str]) -> pd.Series:
+    def _cmd_show(self, positional: list[str], keywords: dict[str, str]) -> Any:
         _expect(positional, 1, "show", "ID")
         _only(keywords, set(), "show")
         from .report import execution_details
+
+        if positional[0].lower().startswith("bf_"):
+            return self.session.backfill_frame(positional[0])
 
         return execution_details(self.session.execution(positional[0]))
 
@@ -229,10 +315,134 @@ class AMCMagic(Magics):
         var = parse_line(positional[1]).var if len(positional) == 2 else None
         return self._bind(var, self.session.result(positional[0]))
 
+    def _cmd_workflows(self, positional: list[str], keywords: dict[str, str]) -> pd.DataFrame:
+        _expect(positional, 0, "workflows", "")
+        _only(keywords, set(), "workflows")
+        from .workflows import workflows_frame
+
+        return workflows_frame(self.session.store)
+
+    def _cmd_workflow(self, positional: list[str], keywords: dict[str, str]) -> Any:
+        _expect(positional, 1, "workflow", "NAME")
+        _only(keywords, set(), "workflow")
+        from .workflows import show
+
+        return show(self.session.store, positional[0])
+
+    def _cmd_run(self, positional: list[str], keywords: dict[str, str]) -> Any:
+        _expect(positional, (1, 2), "run", "NAME [VAR]")
+        from .workflows import resolve_run
+
+        version_text = keywords.pop("version", None)
+        if version_text is not None and not version_text.isdigit():
+            raise OptionError(f"version={version_text} is not a version number.", hint=LINE_COMMANDS["run"])
+        line_options = {k: v for k, v in keywords.items() if k.lower() in OPTION_HELP and k.lower() not in _NOT_SAVED}
+        overrides = {k: v for k, v in keywords.items() if k.lower() not in OPTION_HELP}
+        var = parse_line(positional[1]).var if len(positional) == 2 else None
+        if positional[0].startswith("analyses/"):
+            from .analyses import get_analysis
+
+            analysis = get_analysis(positional[0])
+            values = analysis.values({p.name: _typed(p.type, overrides[p.name]) for p in analysis.parameters if p.name in overrides})
+            return self._run_query(options_from_values(var, line_options), analysis.sql, values)
+        plan = resolve_run(
+            self.session.store, positional[0], version=int(version_text) if version_text else None,
+            namespace=self.shell.user_ns, overrides=overrides,
+        )
+        options = options_from_values(var, {**{k: str(v) for k, v in plan.options.items()}, **line_options})
+        return self._run_query(options, plan.sql_template, plan.namespace, workflow=(plan.workflow_uuid, plan.workflow_version))
+
+    def _cmd_analyses(self, positional: list[str], keywords: dict[str, str]) -> pd.DataFrame:
+        _expect(positional, 0, "analyses", "")
+        _only(keywords, set(), "analyses")
+        import pandas as pd
+
+        from .analyses import list_analyses
+
+        return pd.DataFrame(list_analyses())
+
     def _cmd_schema(self, positional: list[str], keywords: dict[str, str]) -> pd.DataFrame:
         _expect(positional, (0, 1), "schema", "[TABLE]")
         _only(keywords, {"instance"}, "schema")
         return self.session.schema(positional[0] if positional else None, instance=keywords.get("instance") or self.default_instance)
+
+    # --- workflows on AMC -------------------------------------------------------------------
+
+    def _sync(self, prepared: Any, namespace: Any) -> Any:
+        """``sync=true``: mirror the saved workflow to AMC and run it there by ``workflowId``."""
+        from .workflow_commands import synced_query
+
+        prepared, result = synced_query(self.session, prepared, namespace)
+        print(f"Workflow {result.workflow_id} {result.action} on {result.instance_id} (version {result.version}); it runs there by workflowId.", file=sys.stderr)
+        return prepared
+
+    def _cmd_sync(self, positional: list[str], keywords: dict[str, str]) -> None:
+        _expect(positional, 1, "sync", "NAME")
+        _only(keywords, {"instance"}, "sync")
+        from .workflow_commands import sync_workflow
+
+        result = sync_workflow(self.session, positional[0], keywords.get("instance") or self.default_instance)
+        done = "is already" if result.action == "unchanged" else f"{result.action}:"
+        print(f"AMC workflow {result.workflow_id} on {result.instance_id} {done} version {result.version}.")
+
+    def _cmd_schedule(self, positional: list[str], keywords: dict[str, str]) -> None:
+        _expect(positional, 1, "schedule", "NAME every=day|week")
+        _only(keywords, {"every", "hour", "day", "instance"}, "schedule")
+        if "every" not in keywords:
+            raise OptionError("%amc schedule needs every=day or every=week.", hint=LINE_COMMANDS["schedule"])
+        from .workflow_commands import schedule_workflow, stale_sync
+
+        instance = keywords.get("instance") or self.default_instance
+        schedule = schedule_workflow(self.session, positional[0], instance, keywords["every"], hour=keywords.get("hour"), day=keywords.get("day"))
+        when = f"{schedule.get('aggregationPeriod', '').lower()} at {int(schedule.get('aggregationHourUtc') or 0):02d}:00 UTC"
+        if schedule.get("aggregationPeriod") == "Weekly":
+            when += f" on {schedule.get('aggregationStartDay')}s"
+        print(
+            f"Schedule {schedule.get('scheduleId')} runs {schedule.get('workflowId')} {when}, each run over the period just ended. "
+            f"%amc runs {shlex.quote(positional[0])} pulls its runs into history."
+        )
+        warning = stale_sync(self.session, positional[0], instance)
+        if warning:
+            print(f"Warning: {warning}", file=sys.stderr)
+
+    def _cmd_schedules(self, positional: list[str], keywords: dict[str, str]) -> pd.DataFrame:
+        _expect(positional, 0, "schedules", "")
+        _only(keywords, {"instance"}, "schedules")
+        from .workflow_commands import list_schedules
+
+        return list_schedules(self.session, keywords.get("instance") or self.default_instance)
+
+    def _cmd_unschedule(self, positional: list[str], keywords: dict[str, str]) -> None:
+        _expect(positional, 1, "unschedule", "NAME")
+        _only(keywords, {"instance"}, "unschedule")
+        from .workflow_commands import unschedule_workflow
+
+        for schedule in unschedule_workflow(self.session, positional[0], keywords.get("instance") or self.default_instance):
+            print(f"Schedule {schedule.get('scheduleId')} is disabled: AMC starts no more runs of {schedule.get('workflowId')} (the runs it made stay).")
+
+    def _cmd_runs(self, positional: list[str], keywords: dict[str, str]) -> Any:
+        _expect(positional, (1, 2), "runs", "NAME [VAR]")
+        _only(keywords, {"instance"}, "runs")
+        from .workflow_commands import pull_workflow_runs
+
+        var = parse_line(positional[1]).var if len(positional) == 2 else None
+        frame = pull_workflow_runs(self.session, positional[0], keywords.get("instance") or self.default_instance)
+        stored = int(frame["rows"].notna().sum())
+        live = int(frame["status"].isin(["PENDING", "RUNNING"]).sum())
+        following = f", {live} still running (their results are stored when they end)" if live else ""
+        print(f"Pulled {len(frame)} new run{'s' if len(frame) != 1 else ''} of {positional[0]} from AMC: {stored} with results stored{following}.")
+        return self._bind(var, frame)
+
+
+def _typed(kind: str, text: str) -> Any:
+    """A ``key=value`` text as an analysis parameter of type ``kind`` (lists are comma-separated)."""
+    if kind.startswith("list"):
+        return [item.strip() for item in text.split(",") if item.strip()]
+    if kind == "int" and text.lstrip("-").isdigit():
+        return int(text)
+    if kind == "bool" and text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    return text
 
 
 def _in_kernel(shell: Any) -> bool:
@@ -246,7 +456,10 @@ def _split_args(command: str, words: list[str]) -> tuple[list[str], dict[str, st
     for word in words:
         if "=" in word:
             key, _, value = word.partition("=")
-            keywords[key.strip().lower()] = value.strip()
+            key = key.strip() if command == "run" else key.strip().lower()  # parameter names keep their case
+            if key in keywords:
+                raise OptionError(f"%amc {command} is given {key}= twice.", hint=LINE_COMMANDS[command])
+            keywords[key] = value.strip()
         else:
             positional.append(word)
     return positional, keywords

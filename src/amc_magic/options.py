@@ -20,7 +20,7 @@ CacheMode = Literal["true", "false", "refresh"]
 ValidateMode = Literal["true", "false", "only"]
 
 OPTION_HELP: dict[str, str] = {
-    "instance": "AMC instance id, or `sandbox` for the built-in emulator (default: AMCMagic.default_instance).",
+    "instance": "AMC instance id, or `sandbox` for the built-in emulator (default: AMCMagic.default_instance); a,b runs on each.",
     "start": "Window start: an ISO date or datetime, in `tz`.",
     "end": "Window end: an ISO date (inclusive) or datetime (exclusive), in `tz`.",
     "tz": "IANA time zone of the window, sent as timeWindowTimeZone (default UTC).",
@@ -29,13 +29,15 @@ OPTION_HELP: dict[str, str] = {
     "cache": "true (default) reuses an identical result or running execution; refresh re-runs; false neither reads nor reuses.",
     "validate": "true (default) checks the SQL before submitting; false skips the checks; only renders and checks without submitting.",
     "timeout": "Seconds to wait before giving up (the execution keeps running on AMC).",
+    "every": "day, week or month: one execution per calendar period of the window (a backfill).",
+    "week_start": "monday (default) or sunday: the first day of an every=week period.",
+    "concurrency": "Executions in flight per instance for this cell, 1 to 10 (default 10), held across processes.",
+    "save": "Save the cell's SQL template, parameters and options as a new version of workflow NAME, then run it.",
+    "description": "A description of the workflow saved with save=.",
+    "sync": "true (with save=NAME) also creates or updates the workflow on AMC and runs it there by workflowId.",
 }
 
-_PLANNED = {
-    "every": "splitting a window into one execution per period",
-    "concurrency": "a per-cell concurrency cap",
-}
-
+MAX_CONCURRENCY = 10
 _TRUE = {"true", "yes", "1", "on"}
 _FALSE = {"false", "no", "0", "off"}
 
@@ -54,7 +56,22 @@ class CellOptions:
     cache: CacheMode = "true"
     validate: ValidateMode = "true"
     timeout: float | None = None
+    every: str | None = None
+    week_start: str = "monday"
+    concurrency: int = 10
+    save: str | None = None
+    description: str | None = None
+    sync: bool = False
     given: frozenset[str] = field(default_factory=frozenset)
+
+    def instances(self, default: str) -> tuple[str, ...]:
+        """The instances to run on: ``instance=a,b`` split, or ``default``."""
+        return tuple(name.strip() for name in (self.instance or default).split(","))
+
+    @property
+    def is_backfill(self) -> bool:
+        """Whether the cell runs per period (``every=``) or on several instances."""
+        return self.every is not None or "," in (self.instance or "")
 
 
 def parse_line(line: str) -> CellOptions:
@@ -87,6 +104,15 @@ def parse_line(line: str) -> CellOptions:
     return _build(var, values)
 
 
+def options_from_values(var: str | None, values: dict[str, str]) -> CellOptions:
+    """:class:`CellOptions` from option values already split (a saved workflow's, a line command's).
+
+    Raises:
+        OptionError: an unknown option or a bad value.
+    """
+    return _build(var, {key.strip().lower(): str(value) for key, value in values.items()})
+
+
 def _variable_name(word: str) -> str:
     if not word.isidentifier() or keyword.iskeyword(word):
         raise OptionError(
@@ -99,29 +125,26 @@ def _variable_name(word: str) -> str:
 def _build(var: str | None, values: dict[str, str]) -> CellOptions:
     kwargs: dict[str, object] = {}
     for key, raw in values.items():
-        if key in _PLANNED:
-            raise OptionError(
-                f"Option {key!r} ({_PLANNED[key]}) is not available yet.",
-                hint="Run one execution per period for now, e.g. in a Python loop over amc_magic.submit().",
-            )
         if key not in OPTION_HELP:
             raise OptionError(f"Unknown option {key!r}.{_suggest(key, OPTION_HELP)}", hint=_allowed())
-        kwargs[key] = _convert(key, raw)
-    if "instance" in kwargs and "," in str(kwargs["instance"]):
-        raise OptionError(
-            "Running one query across several instances (instance=a,b) is not available yet.",
-            hint="Run the cell once per instance.",
-        )
+        kwargs[key] = convert_option(key, raw)
+    if "instance" in kwargs and not all(name.strip() for name in str(kwargs["instance"]).split(",")):
+        raise OptionError(f"instance={kwargs['instance']} has an empty name.", hint="Separate instance names with commas: instance=sandbox,amc123.")
     return CellOptions(var=var, given=frozenset(values), **kwargs)  # type: ignore[arg-type]
 
 
-def _convert(key: str, raw: str) -> object:
+def convert_option(key: str, raw: str) -> object:
+    """The value of one option given as text (the magic line, the Python API and the CLI share it).
+
+    Raises:
+        OptionError: a bad value.
+    """
     value = raw.strip()
-    if key in ("instance", "start", "end", "tz", "window"):
+    if key in ("instance", "start", "end", "tz", "window", "save", "description"):
         if not value:
             raise OptionError(f"Option {key!r} needs a value.", hint=f"{key}: {OPTION_HELP[key]}")
         return value
-    if key == "wait":
+    if key in ("wait", "sync"):
         return _boolean(key, value)
     if key == "cache":
         return _choice(key, value, ("true", "false", "refresh"))
@@ -129,6 +152,12 @@ def _convert(key: str, raw: str) -> object:
         return _choice(key, value, ("true", "false", "only"))
     if key == "timeout":
         return parse_timeout(raw)
+    if key == "every":
+        return _choice(key, value, ("day", "week", "month"))
+    if key == "week_start":
+        return _choice(key, value, ("monday", "sunday"))
+    if key == "concurrency":
+        return check_concurrency(value)
     raise AssertionError(key)  # pragma: no cover - OPTION_HELP and this function list the same keys
 
 
@@ -145,6 +174,22 @@ def parse_timeout(raw: object) -> float:
     if not math.isfinite(seconds) or seconds <= 0:
         raise OptionError(f"timeout={raw!r} is not a positive number of seconds.", hint="For example timeout=600.")
     return seconds
+
+
+def check_concurrency(value: object) -> int:
+    """A per-instance cap: a whole number from 1 to 10 (AMC runs at most 10 per instance).
+
+    Raises:
+        OptionError: anything else.
+    """
+    text = str(value).strip()
+    number = int(text) if text.isdigit() else 0
+    if not 1 <= number <= MAX_CONCURRENCY:
+        raise OptionError(
+            f"concurrency={value} is not a whole number from 1 to {MAX_CONCURRENCY}.",
+            hint=f"AMC runs at most {MAX_CONCURRENCY} executions per instance; for example concurrency=5.",
+        )
+    return number
 
 
 def _boolean(key: str, value: str) -> bool:

@@ -18,6 +18,8 @@ from typing import TextIO
 
 from .durations import format_duration
 from .engine.events import EventKind, ExecutionEvent
+from .errors import AmcMagicError
+from .wording import NOTEBOOK, full_hint
 
 STATUS_COLOURS = {
     "QUEUED": "#6b7280",
@@ -34,6 +36,9 @@ STATUS_COLOURS = {
     "TIMED OUT": "#c2410c",
 }
 TERMINAL_KINDS = {EventKind.DONE, EventKind.FAILED, EventKind.CANCELLED, EventKind.TIMED_OUT}
+NOTIFIED_KINDS = {EventKind.DONE, EventKind.FAILED, EventKind.CANCELLED}
+"""Events that end the execution and show a browser notification if the notebook is hidden (not
+``TIMED_OUT``: the execution keeps running on AMC)."""
 
 
 @dataclass(frozen=True)
@@ -73,7 +78,7 @@ def fold(state: PanelState, event: ExecutionEvent, now: float) -> PanelState:
         execution_id=event.execution_id or state.execution_id,
         status=status,
         reason=event.status_reason or (error.message if error is not None else None) or state.reason,
-        hint=(error.hint if error is not None else None) or state.hint,
+        hint=(full_hint(error, NOTEBOOK) if isinstance(error, AmcMagicError) else None) or state.hint,
         elapsed=event.elapsed,
         event_at=now,
         polled_at=now if event.kind is EventKind.POLL else state.polled_at,
@@ -138,6 +143,8 @@ class StatusPanel:
     ) -> None:
         import ipywidgets as widgets  # imported here: only a widget frontend needs it
 
+        from .notify import Notifier  # anywidget too
+
         self._clock = clock
         self.state = PanelState(instance_id=instance_id)
         self.header = widgets.HTML()
@@ -149,9 +156,10 @@ class StatusPanel:
         self.cancel_button.layout.display = "" if on_cancel else "none"
         if on_cancel is not None:
             self.cancel_button.on_click(lambda _button: on_cancel())
+        self.notifier = Notifier()  # hidden: a browser notification when the execution ends out of sight
         top = widgets.HBox([self.status, self.cancel_button], layout=widgets.Layout(align_items="center"))
         self.widget = widgets.VBox(
-            [self.header, top, self.timing, self.result, self.reason],
+            [self.header, top, self.timing, self.result, self.reason, self.notifier],
             layout=widgets.Layout(border="1px solid #d1d5db", padding="4px 8px", width="fit-content"),
         )
         self._render()
@@ -163,9 +171,12 @@ class StatusPanel:
         return bundle
 
     def update(self, event: ExecutionEvent) -> None:
-        """Fold one engine event into the panel."""
+        """Fold one engine event into the panel; the event that ends the execution also notifies."""
+        was_finished = self.state.finished
         self.state = fold(self.state, event, self._clock())
         self._render()
+        if event.kind in NOTIFIED_KINDS and not was_finished:
+            self.notifier.announce(self.state)
 
     def tick(self) -> None:
         """Redraw the clock fields (elapsed, time since the last poll)."""

@@ -10,14 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import params, sqlcheck
-from .errors import SqlCheckError
+from .errors import NextStep, Remedy, SqlCheckError
 from .history import cache_key
 from .instances import Target
 from .schema import Table
 from .windows import TimeWindow, WindowType, resolve_window
+
+if TYPE_CHECKING:
+    from .engine.request import ExecutionRequest
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,11 @@ class PreparedQuery:
         parameter_values: each placeholder and the literal it rendered to.
         problems: what the SQL checks found (warnings only, unless validation was off or ``only``).
         cache_key: identifies identical requests.
+        workflow_uuid: the saved workflow this query is a version of (its executions link to it).
+        workflow_version: that version's number.
+        amc_workflow: AMC's saved workflow to run instead of the SQL, and its ``parameterValues``
+            (``sync=true``: the workflow is synced to the target; ``sql`` stays the local rendering
+            the history records and the cache is keyed by).
     """
 
     target: Target
@@ -41,10 +49,28 @@ class PreparedQuery:
     parameter_values: dict[str, str]
     problems: tuple[sqlcheck.Problem, ...]
     cache_key: str
+    workflow_uuid: str | None = None
+    workflow_version: int | None = None
+    amc_workflow: tuple[str, dict[str, Any]] | None = None
 
     @property
     def errors(self) -> list[sqlcheck.Problem]:
         return sqlcheck.errors(self.problems)
+
+    def request(self) -> ExecutionRequest:
+        """The execution to create on AMC for this query."""
+        from .engine.request import ExecutionRequest
+
+        if self.amc_workflow is not None:
+            workflow_id, parameter_values = self.amc_workflow
+            return ExecutionRequest(
+                instance=self.target.ref,
+                workflow_id=workflow_id,
+                parameter_values=parameter_values,
+                window=self.window,
+                options=self.target.request_options,
+            )
+        return ExecutionRequest(instance=self.target.ref, sql=self.sql, window=self.window, options=self.target.request_options)
 
 
 def prepare_query(
@@ -88,7 +114,8 @@ def prepare_query(
             raise SqlCheckError(
                 "AMC would reject this query:\n" + "\n".join(p.format() for p in sqlcheck.errors(problems)),
                 problems,
-                hint="Fix the SQL (validate=only shows the rendered query), or pass validate=false to let AMC decide.",
+                hint="Fix the SQL.",
+                next_steps=(NextStep(Remedy.CHECK_ONLY), NextStep(Remedy.SKIP_CHECKS)),
             )
     key = cache_key(
         instance_id=target.instance_id,

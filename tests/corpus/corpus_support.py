@@ -28,7 +28,7 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
-from amc_magic.errors import AmcApiError
+from amc_magic.sandbox.problems import ApiProblem
 from amc_magic.sandbox.api import AmcApi, ApiRequest
 from amc_magic.sandbox.config import SandboxConfig
 from amc_magic.sandbox.data import DataSpec
@@ -199,8 +199,8 @@ class CorpusSandbox:
             body["parameterValues"] = query.params
         try:
             created = self.api.create_execution(ApiRequest(path={}, query={}, body=json.dumps(body).encode()))
-        except AmcApiError as error:
-            return RunResult("REJECTED", error.details or error.message)
+        except ApiProblem as error:
+            return RunResult("REJECTED", error.details)
         asyncio.run(self.api.executions.wait_idle())
         execution_id = created["workflowExecutionId"]
         answer = self.api.get_execution(ApiRequest(path={"executionId": execution_id}, query={}))

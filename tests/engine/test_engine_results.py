@@ -6,7 +6,8 @@ from engine_support import INSTANCE, FakeAmc, make_engine
 
 from amc_magic.client import OutputColumn
 from amc_magic.engine import ExecutionRequest, SimulatedClock, read_result_files
-from amc_magic.engine.results import arrow_type
+from amc_magic.engine.result_blocks import BlockParser, Blocks
+from amc_magic.engine.results import arrow_type, column_types, tables_to_frame
 from amc_magic.errors import ExecutionError
 
 COLUMNS = [
@@ -152,3 +153,66 @@ async def test_a_result_file_that_does_not_parse_fails_the_execution():
     with pytest.raises(ExecutionError) as caught:
         await make_engine(amc).run(ExecutionRequest(INSTANCE, sql="SELECT 1"))
     assert "part-00001.csv" in caught.value.message
+
+
+def parse_in_blocks(*writes, columns=COLUMNS, block_bytes=64):
+    """Write ``writes`` into one BlockParser with tiny blocks; return its table as a DataFrame."""
+    with Blocks(block_bytes) as blocks:
+        parser = BlockParser(blocks, column_types(columns))
+        for data in writes:
+            parser.write(data)
+        return tables_to_frame([parser.table()], column_types(columns))
+
+
+def test_lines_cut_across_blocks_and_writes_parse_as_one_file():
+    rows = [f"{n},{n % 3},1.5,2,0.5,{'true' if n % 2 else ''},2025-11-01,,c{n},x\n" for n in range(50)]
+    body = (HEADER + "".join(rows)).encode()
+    frame = parse_in_blocks(*(body[i : i + 7] for i in range(0, len(body), 7)))  # pieces cut mid-line
+    assert frame["campaign_id"].tolist() == list(range(50))
+    assert frame["new_to_brand"].tolist() == [True if n % 2 else pd.NA for n in range(50)]
+    assert frame["first_seen"].isna().all() and frame.dtypes.astype(str).to_dict() == EXPECTED_DTYPES
+
+
+def test_a_line_longer_than_a_block_and_a_missing_last_newline():
+    long = "y" * 500
+    frame = parse_in_blocks(f"a,b\n1,{long}\n2,z".encode(), columns=[OutputColumn("a", "LONG"), OutputColumn("b", "STRING")])
+    assert frame.to_dict("list") == {"a": [1, 2], "b": [long, "z"]}
+
+
+def test_crlf_line_ends_and_a_zoned_timestamp_in_a_later_block():
+    rows = "".join(f"2025-11-01 0{n % 10}:00:00,{n}\r\n" for n in range(20)) + "2025-11-01T07:00:00+01:00,20\r\n"
+    frame = parse_in_blocks(b"t,n\r\n" + rows.encode(), columns=[OutputColumn("t", "TIMESTAMP"), OutputColumn("n", "LONG")])
+    assert str(frame["t"].dtype) == "datetime64[us]" and frame["n"].tolist() == list(range(21))
+    assert frame["t"].iloc[-1] == pd.Timestamp("2025-11-01 06:00")
+
+
+def test_a_retried_download_starts_again_from_nothing():
+    with Blocks(64) as blocks:
+        parser = BlockParser(blocks, column_types([OutputColumn("n", "LONG")]))
+        parser.write(b"n\n" + b"1\n" * 100)  # an attempt that broke off
+        parser.seek(0)
+        parser.truncate()
+        parser.write(b"n\n7\n8\n")
+        assert parser.tell() == 6
+        assert parser.table().column("n").to_pylist() == [7, 8]
+
+
+def test_a_bad_value_in_a_later_block_names_its_file(tmp_path):
+    [path] = write(tmp_path, "n\n" + "1\n" * (2 << 20) + "oops\n")  # several real blocks
+    with pytest.raises(ExecutionError) as caught:
+        read_result_files([path], [OutputColumn("n", "LONG")])
+    assert "0.csv" in caught.value.message and "oops" in caught.value.message
+
+
+def test_numeric_columns_are_writable_and_nulls_are_the_dtypes_own(tmp_path):
+    frame = read_result_files(write(tmp_path, PART_1, PART_2), COLUMNS)
+    assert frame["cost"].isna().tolist() == [False, True, False]
+    frame.loc[0, "cost"] = 9.0
+    frame.loc[1, "campaign_id"] = 5
+    assert frame["cost"].iloc[0] == 9.0 and frame["campaign_id"].tolist() == [1, 5, 3]
+
+
+def test_an_empty_file_is_an_execution_error(tmp_path):
+    with pytest.raises(ExecutionError) as caught:
+        read_result_files(write(tmp_path, ""), COLUMNS)
+    assert "0.csv" in caught.value.message

@@ -10,7 +10,7 @@ from engine_support import CSV, INSTANCE, Events, FakeAmc, RecordingRecorder, ma
 
 from amc_magic.engine import ExecutionRequest, PollSchedule, SimulatedClock
 from amc_magic.engine.request import MARK_PREFIX
-from amc_magic.errors import ExecutionCancelled, ExecutionFailed, ExecutionNotFound, ExecutionTimeout
+from amc_magic.errors import ExecutionCancelled, ExecutionFailed, ExecutionNotFound, ExecutionTimeout, NextStep, Remedy
 
 SQL = "SELECT campaign, SUM(impressions) AS impressions FROM dsp_impressions GROUP BY campaign"
 REQUEST = ExecutionRequest(INSTANCE, sql=SQL, time_window_type="MOST_RECENT_WEEK")
@@ -128,7 +128,8 @@ async def test_timeout_stops_waiting_and_leaves_the_execution_running(clock):
     assert clock.monotonic() == pytest.approx(120)
     assert not [r for r in amc.requests if r.method == "PUT"]
     assert amc.running() == 1
-    assert caught.value.status == "RUNNING" and "attach" in caught.value.hint
+    assert caught.value.status == "RUNNING"
+    assert caught.value.next_steps == (NextStep(Remedy.ATTACH, caught.value.execution_id),)
     assert events[-1].kind.value == "timed_out"
 
 

@@ -42,12 +42,12 @@ def test_workflows_are_found_by_uuid_readable_id_or_name(store: HistoryStore) ->
     assert store.find_workflow(" Reach v2 ") == again
 
 
-def test_a_name_shared_by_two_workflows_is_ambiguous(store: HistoryStore) -> None:
-    store.save_workflow("wf_a", name="Reach", sql_template="SELECT 1")
-    store.save_workflow("wf_b", name="Reach", sql_template="SELECT 2")
+def test_a_name_is_held_by_one_workflow_only(store: HistoryStore) -> None:
+    first = store.save_workflow("wf_a", name="Reach", sql_template="SELECT 1")
 
-    with pytest.raises(NotFoundError, match="wf_a, wf_b"):
-        store.find_workflow("Reach")
+    with pytest.raises(OptionError, match="already named 'Reach'"):
+        store.save_workflow("wf_b", name="Reach", sql_template="SELECT 2")
+    assert store.find_workflow("Reach") == first
 
 
 def test_workflow_ids_amc_would_refuse_are_refused(store: HistoryStore) -> None:

@@ -113,7 +113,8 @@ def test_the_magic_line_expands_python_values(amc: ShellHarness):
         ("timeout=-5", "OptionError: timeout='-5' is not a positive number of seconds."),
         ("1abc", "OptionError: '1abc' is not a valid Python variable name for the result."),
         ("reach extra", "OptionError: Unexpected word 'extra' on the %%amc line."),
-        ("every=day", "OptionError: Option 'every' (splitting a window into one execution per period) is not available yet."),
+        ("every=fortnight", "OptionError: every='fortnight' is not one of day, week, month."),
+        ("concurrency=12", "OptionError: concurrency=12 is not a whole number from 1 to 10."),
         ("start=2025-03-31 end=2025-03-01", None),
         ("tz=Mars/Olympus", None),
     ],
@@ -240,7 +241,7 @@ def test_a_background_failure_is_reported_once(amc: ShellHarness, caplog):
 
     wait_until(job.done, what="the job to end")
 
-    assert job.status == "CompileError"
+    assert job.status == "FAILED"  # an AMC status, not an exception class
     assert [r.split(":")[0] for r in job_reports(caplog)] == ["amc-magic background job on amcsandbox01 ended"]
 
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 import pytest
 
-from amc_magic.errors import CompileError, ExecutionFailed
+from amc_magic.sandbox.problems import CompileProblem, QueryFailure
 from amc_magic.sandbox.database import QueryOutput, SandboxDatabase
 
 MARCH = {"window_start": datetime(2025, 3, 1), "window_end": datetime(2025, 4, 1)}
@@ -206,7 +206,7 @@ def test_custom_parameters_scalar_and_array(sandbox_db):
 
 
 def test_a_parameter_without_a_value_is_a_compile_error(sandbox_db):
-    with pytest.raises(CompileError, match="undeclared parameter missing"):
+    with pytest.raises(CompileProblem, match="undeclared parameter missing"):
         sandbox_db.run("SELECT COUNT(*) FROM dsp_impressions WHERE campaign = CUSTOM_PARAMETER('missing')", **MARCH)
 
 
@@ -357,16 +357,16 @@ def test_rows_come_sorted_unless_the_query_orders_them(sandbox_db):
     ],
 )
 def test_compile_errors(sandbox_db, sql, details):
-    with pytest.raises(CompileError) as raised:
+    with pytest.raises(CompileProblem) as raised:
         sandbox_db.run(sql, **MARCH)
     assert details in raised.value.details
-    assert raised.value.status_code == 400
+    assert raised.value.status == 400
 
 
 def test_a_runtime_error_fails_the_execution(sandbox_db):
-    with pytest.raises(ExecutionFailed) as raised:
+    with pytest.raises(QueryFailure) as raised:
         sandbox_db.run("SELECT CAST(campaign AS INTEGER) AS x, COUNT(*) AS n FROM dsp_impressions GROUP BY 1", **MARCH)
-    assert raised.value.status_reason.startswith("Query execution failed: Conversion Error")
+    assert raised.value.reason.startswith("Query execution failed: Conversion Error")
 
 
 # --- determinism and threads ----------------------------------------------------------------
@@ -417,8 +417,8 @@ def test_doubled_quotes_inside_a_string_literal_keep_the_apostrophe(sandbox_db, 
 def test_a_query_nested_too_deeply_is_a_compile_error(sandbox_db):
     from datetime import datetime
 
-    from amc_magic.errors import CompileError
+    from amc_magic.sandbox.problems import CompileProblem
 
     sql = "SELECT campaign, SUM(" + "(" * 400 + "impressions" + ")" * 400 + ") AS i FROM dsp_impressions GROUP BY campaign"
-    with pytest.raises(CompileError, match="nested too deeply"):
+    with pytest.raises(CompileProblem, match="nested too deeply"):
         sandbox_db.run(sql, window_start=datetime(2025, 3, 1), window_end=datetime(2025, 3, 2))

@@ -11,7 +11,7 @@ from datetime import datetime
 import pytest
 
 from amc_magic import schema
-from amc_magic.errors import CompileError
+from amc_magic.sandbox.problems import CompileProblem
 from amc_magic.sandbox.storage import duckdb_type
 from amc_magic.sqlcheck import check
 
@@ -100,7 +100,7 @@ def test_every_column_can_be_selected_through_the_sandbox(sandbox_db, table):
 
 
 def test_unknown_columns_and_new_thresholds_are_enforced(sandbox_db):
-    with pytest.raises(CompileError, match="nope"):
+    with pytest.raises(CompileProblem, match="nope"):
         sandbox_db.run("SELECT nope FROM dsp_views", **MARCH)
     problems = check("SELECT impression_id, SUM(events) AS n FROM dsp_views GROUP BY 1")
     assert any("VERY_HIGH" in p.format() for p in problems)

@@ -226,6 +226,35 @@ class AmcClient:
         """``DELETE /workflows/{workflowId}``."""
         await self._request("DELETE", instance, f"/workflows/{workflow_id}")
 
+    # --- schedules ----------------------------------------------------------------------------
+
+    async def create_schedule(self, instance: InstanceRef, schedule: Mapping[str, Any]) -> None:
+        """``POST /schedules``: run a saved workflow once a day or week (``scheduleId``, ``workflowId``,
+        ``aggregationPeriod`` ``Daily``/``Weekly``, ``aggregationHourUtc``, ``aggregationStartDay``,
+        ``scheduleEnabled``; ``requireSyntheticData`` on a sandbox instance)."""
+        await self._request("POST", instance, "/schedules", json=schedule, idempotent=False)
+
+    async def list_schedules(self, instance: InstanceRef) -> list[dict[str, Any]]:
+        """``GET /schedules``, every page."""
+        return await self._paged(instance, "/schedules", "schedules", {})
+
+    async def get_schedule(self, instance: InstanceRef, schedule_id: str) -> dict[str, Any]:
+        """``GET /schedules/{scheduleId}``."""
+        body = (await self._request("GET", instance, f"/schedules/{schedule_id}")).json()
+        return dict(body.get("schedule", body))
+
+    async def update_schedule(self, instance: InstanceRef, schedule_id: str, changes: Mapping[str, Any]) -> None:
+        """``PUT /schedules/{scheduleId}`` with the schedule as it is, ``changes`` applied (``{"scheduleEnabled":
+        False}`` disables it): AMC's guide updates a schedule by reading it, changing fields and sending it back."""
+        current = await self.get_schedule(instance, schedule_id)
+        await self._request(
+            "PUT", instance, f"/schedules/{schedule_id}", json={**current, **changes, "scheduleId": schedule_id}
+        )
+
+    async def delete_schedule(self, instance: InstanceRef, schedule_id: str) -> None:
+        """``DELETE /schedules/{scheduleId}``; the executions it already ran stay."""
+        await self._request("DELETE", instance, f"/schedules/{schedule_id}")
+
     # --- data sources and administration -------------------------------------------------------
 
     async def list_data_sources(self, instance: InstanceRef) -> list[dict[str, Any]]:

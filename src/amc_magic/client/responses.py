@@ -22,6 +22,8 @@ from amc_magic.errors import (
     BadRequestError,
     CompileError,
     ExecutionNotFound,
+    NextStep,
+    Remedy,
     ServerError,
     ThrottledError,
 )
@@ -34,7 +36,7 @@ CREDENTIALS_HINT = (
     "Check AMC_CLIENT_ID, AMC_CLIENT_SECRET and AMC_REFRESH_TOKEN: the refresh token must belong to this "
     "Login-with-Amazon app and have access to the advertising account."
 )
-COMPILE_HINT = "Fix the SQL where AMC points; `validate=only` runs the local checks without submitting."
+COMPILE_HINT = "Fix the SQL where AMC points."
 
 _NOT_FOUND = re.compile(r"execution.*does not exist", re.IGNORECASE)
 _COMPILE = re.compile(r"compile|line \d+, column \d+|syntax|parse|\bsql\b", re.IGNORECASE)
@@ -65,7 +67,7 @@ def amc_error(response: httpx.Response) -> AmcApiError:
     if _NOT_FOUND.search(details):
         return ExecutionNotFound(details, **fields)
     if status == 400 and _COMPILE.search(details):
-        return CompileError(f"AMC could not compile the SQL: {details}", hint=COMPILE_HINT, **fields)
+        return CompileError(f"AMC could not compile the SQL: {details}", hint=COMPILE_HINT, next_steps=(NextStep(Remedy.CHECK_ONLY),), **fields)
     return BadRequestError(f"AMC refused the request ({where}, {status}): {details}", **fields)
 
 

@@ -39,6 +39,8 @@ from amc_magic.engine.recorder import Recorder
 from amc_magic.engine.request import ExecutionRequest, new_mark
 from amc_magic.engine.results import fetch_result
 from amc_magic.errors import (
+    NextStep,
+    Remedy,
     AmcMagicError,
     BadRequestError,
     ExecutionCancelled,
@@ -222,7 +224,7 @@ class ExecutionRun:
                     f"Stopped waiting for AMC execution {self._id} after {self._timeout:g} s; it keeps running on AMC.",
                     execution_id=self._id,
                     status=self.status,
-                    hint=f"Pick it up later with `%amc attach {self._id}`.",
+                    next_steps=(NextStep(Remedy.ATTACH, self._id),),
                 )
             delay = self._next_delay(retry_after, asked_at)
             if polled:

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from amc_magic.client.models import InstanceRef
 from amc_magic.errors import OptionError
+from amc_magic.windows import TimeWindow
 
 MARK_PREFIX = "-- amc-magic:"
 _AMC_LOCAL_TIME = "%Y-%m-%dT%H:%M:%S"
@@ -43,6 +44,7 @@ class ExecutionRequest:
         time_window_type: AMC's ``timeWindowType``; ``EXPLICIT`` when ``start``/``end`` are given,
             otherwise AMC's default unless set (e.g. ``MOST_RECENT_WEEK``).
         time_zone: IANA zone sent as ``timeWindowTimeZone`` (AMC's default is UTC).
+        window: a resolved window, instead of ``start``/``end``/``time_window_type``/``time_zone``.
         parameter_values: values for the workflow's ``CUSTOM_PARAMETER``s.
         options: further body fields passed through as they are, e.g.
             ``{"requireSyntheticData": True}`` for a sandbox instance.
@@ -55,6 +57,7 @@ class ExecutionRequest:
     end: datetime | None = None
     time_window_type: str | None = None
     time_zone: str | None = None
+    window: TimeWindow | None = None
     parameter_values: Mapping[str, Any] = field(default_factory=dict)
     options: Mapping[str, Any] = field(default_factory=dict)
 
@@ -65,6 +68,8 @@ class ExecutionRequest:
             raise OptionError("A time window needs both a start and an end.")
         if self.start is not None and self.time_window_type not in (None, "EXPLICIT"):
             raise OptionError(f"A start and an end make an EXPLICIT window, not {self.time_window_type}.")
+        if self.window is not None and (self.start, self.end, self.time_window_type, self.time_zone) != (None,) * 4:
+            raise OptionError("Give a resolved window or its fields, not both.")
 
     def body(self, mark: str | None) -> dict[str, Any]:
         """The ``POST /workflowExecutions`` body, with ``mark`` appended to ad-hoc SQL."""
@@ -73,7 +78,9 @@ class ExecutionRequest:
             body["workflow"] = {"sqlQuery": mark_sql(self.sql, mark) if mark else self.sql}
         else:
             body["workflowId"] = self.workflow_id
-        if self.start is not None and self.end is not None:
+        if self.window is not None:
+            body.update(self.window.request_fields())
+        elif self.start is not None and self.end is not None:
             body["timeWindowType"] = "EXPLICIT"
             body["timeWindowStart"] = self._local(self.start)
             body["timeWindowEnd"] = self._local(self.end)

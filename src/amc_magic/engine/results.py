@@ -1,14 +1,11 @@
 """Fetch an execution's result files and parse them into one typed DataFrame.
 
-Every file is streamed to a temporary file (several at once) and parsed by ``pyarrow.csv`` in a
-worker thread as soon as it has arrived, while the others are still downloading; each column's type
-is taken from AMC's ``outputColumns``, never guessed. The parsed tables are joined and converted to
-pandas once, column by column, each Arrow column freed as soon as it is converted.
-
-Memory: with at least as many files as cores, files are parsed side by side, one single-threaded
-parse per core; each thread hands the memory its parse freed back to the system when done, and so
-does each converted column, otherwise the allocator's caches would hold about as much again as the
-result while it is converted. Fewer files are each parsed with all cores.
+Every file is streamed, as it downloads, into a :class:`~.result_blocks.BlockParser`, which
+parses it in blocks of about a megabyte in worker threads (one per core) while the rest is still
+arriving: no temporary file, no whole file in memory. Each column's type is taken from AMC's
+``outputColumns``, never guessed. The parsed tables are joined and converted to pandas once,
+column by column, each Arrow column freed as soon as it is converted, so that at most about one
+column exists twice.
 
 ============================================  ==========================================
 AMC type                                      pandas dtype
@@ -26,25 +23,23 @@ An unquoted empty field is NULL; a quoted empty string stays an empty string.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import tempfile
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.csv as pacsv
 
 from amc_magic.client import AmcClient, InstanceRef, OutputColumn
+from amc_magic.engine.result_blocks import MEMORY_POOL, BlockParser, Blocks, ParseError
+from amc_magic.engine.result_frames import column_to_pandas
 from amc_magic.errors import AccessDeniedError, ExecutionError
 
 _INTEGER = pa.int64()
 _FLOAT = pa.float64()
 _TIMESTAMP = pa.timestamp("us")
-_ZONED = pa.timestamp("us", tz="UTC")
 _ARROW_TYPES: dict[str, pa.DataType] = {
     **dict.fromkeys(("LONG", "INTEGER", "INT", "BIGINT", "SHORT", "SMALLINT", "BYTE", "TINYINT"), _INTEGER),
     **dict.fromkeys(("DOUBLE", "FLOAT", "REAL", "DECIMAL", "NUMERIC"), _FLOAT),
@@ -52,7 +47,6 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
     "DATE": pa.date32(),
     "TIMESTAMP": _TIMESTAMP,
 }
-_PANDAS_TYPES = {_INTEGER: pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype(), pa.string(): pd.StringDtype("pyarrow")}
 _TYPE_NAME = re.compile(r"[A-Z_]+")
 
 
@@ -80,45 +74,23 @@ def read_result_files(paths: Sequence[Path], columns: Sequence[OutputColumn]) ->
         ExecutionError: a file does not parse with the declared types, or the files disagree.
     """
     types = column_types(columns)
-    threads = _threads_per_file(len(paths))
-    if threads or len(paths) < 2:
-        tables = [read_result_file(path, types, threads=threads) for path in paths]
-    else:
-        with ThreadPoolExecutor(min(len(paths), _cores()), thread_name_prefix="amc-result") as pool:
-            tables = list(pool.map(lambda path: read_result_file(path, types, threads=False), paths))
+    tables = []
+    with Blocks() as blocks:
+        parsers = []
+        for path in paths:  # every file's blocks are queued before the first is waited for
+            parser = BlockParser(blocks, types)
+            with _parse_errors(path.name):
+                parser.copy_from(path)
+            parsers.append((path.name, parser))
+        for name, parser in parsers:
+            with _parse_errors(name):
+                tables.append(parser.table())
     return tables_to_frame(tables, types)
 
 
 def column_types(columns: Sequence[OutputColumn]) -> dict[str, pa.DataType]:
     """The Arrow type of each declared column, by name."""
     return {c.name: arrow_type(c.data_type) for c in columns}
-
-
-def read_result_file(path: Path, types: dict[str, pa.DataType], *, threads: bool = True) -> pa.Table:
-    """Parse one result file with the declared column types (zoned timestamps read as UTC).
-
-    Args:
-        path: the CSV file (with a header row).
-        types: the declared Arrow type of each column, by name.
-        threads: parse with all cores (else in the calling thread only, for files parsed side by side).
-
-    Raises:
-        ExecutionError: the file does not parse with those types.
-    """
-    options = pacsv.ReadOptions(use_threads=threads)
-    try:
-        try:
-            return pacsv.read_csv(path, read_options=options, convert_options=_convert_options(types))
-        except pa.ArrowInvalid as exc:
-            if "zone offset" not in str(exc):
-                raise _parse_error(path, exc) from None
-        zoned = {name: _ZONED if t == _TIMESTAMP else t for name, t in types.items()}
-        try:
-            return pacsv.read_csv(path, read_options=options, convert_options=_convert_options(zoned))
-        except pa.ArrowInvalid as exc:
-            raise _parse_error(path, exc) from None
-    finally:
-        pa.default_memory_pool().release_unused()  # this thread's cache of freed parse buffers
 
 
 def tables_to_frame(tables: list[pa.Table], types: dict[str, pa.DataType]) -> pd.DataFrame:
@@ -139,23 +111,17 @@ def tables_to_frame(tables: list[pa.Table], types: dict[str, pa.DataType]) -> pd
         except (pa.ArrowInvalid, KeyError) as exc:
             raise ExecutionError(f"The result files do not have the same columns: {exc}", hint=_REFETCH_HINT) from None
     tables.clear()
-    names, converted, pool = table.column_names, {}, pa.default_memory_pool()
+    MEMORY_POOL.release_unused()  # what the parse freed: the pool reuses it anyway, the system need not hold it
+    names, converted = table.column_names, {}
     for index in range(len(names)):
         column = table.column(0)
         table = table.remove_column(0)
-        converted[index] = _to_pandas(column)
+        converted[index] = column_to_pandas(column)
         del column
-        pool.release_unused()
+        MEMORY_POOL.release_unused()  # the column's chunks: holes too small for the next column's buffer
     frame = pd.DataFrame(converted, copy=False)
     frame.columns = names
     return frame
-
-
-def _to_pandas(column: pa.ChunkedArray) -> pd.Series:
-    """One column in its pandas dtype (dates and zoned timestamps as naive microsecond timestamps)."""
-    if pa.types.is_date(column.type) or (pa.types.is_timestamp(column.type) and column.type != _TIMESTAMP):
-        column = column.cast(_TIMESTAMP)
-    return column.to_pandas(types_mapper=_PANDAS_TYPES.get)
 
 
 async def fetch_result(
@@ -167,11 +133,12 @@ async def fetch_result(
     urls: Sequence[str],
     concurrency: int = 4,
 ) -> FetchedResult:
-    """Download every result file (at most ``concurrency`` at once), parsing each as soon as it arrives.
+    """Download every result file (at most ``concurrency`` at once), parsing each while it arrives.
 
-    Each file is streamed to a temporary file and parsed in a worker thread while the next ones
-    download (at most one parse per core at a time). A link that is refused (expired) is replaced
-    by asking AMC for the links again, once. The tables are converted to one DataFrame at the end.
+    Each file streams into a :class:`~.result_blocks.BlockParser`; its blocks are parsed in worker
+    threads (one per core) while the rest downloads, and a download waits while every worker has
+    a block queued. A link that is refused (expired) is replaced by asking AMC for the links again,
+    once. The tables are converted to one DataFrame at the end.
 
     Args:
         client: the AMC client.
@@ -182,19 +149,16 @@ async def fetch_result(
         concurrency: files downloaded at the same time.
     """
     links = _Links(client, instance, execution_id, list(urls))
-    downloads, parses = asyncio.Semaphore(concurrency), asyncio.Semaphore(_cores())
+    downloads = asyncio.Semaphore(concurrency)
     types = column_types(columns)
-    threads = _threads_per_file(len(urls))
-    with tempfile.TemporaryDirectory(prefix="amc-result-") as directory:
+    with Blocks() as blocks:
 
-        async def fetch(index: int) -> tuple[int, pa.Table]:
-            path = Path(directory) / f"part-{index:05d}.csv"
+        async def fetch(index: int) -> tuple[int, BlockParser]:
+            parser = BlockParser(blocks, types)
             async with downloads:
-                size = await links.download(index, path)
-            async with parses:
-                table = await asyncio.to_thread(read_result_file, path, types, threads=threads)
-            path.unlink()
-            return size, table
+                with _parse_errors(_part_name(index)):
+                    size = await links.download(index, parser)
+            return size, parser
 
         tasks = [asyncio.ensure_future(fetch(i)) for i in range(len(urls))]
         try:
@@ -204,9 +168,12 @@ async def fetch_result(
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
-    size = sum(size for size, _ in parts)
-    tables = [table for _, table in parts]
-    del parts, tasks  # (the tasks hold their results): the DataFrame takes the tables' memory over
+        del tasks  # (they hold their results): the DataFrame takes the tables' memory over
+        size, tables = sum(size for size, _ in parts), []
+        for index, (_, parser) in enumerate(parts):
+            with _parse_errors(_part_name(index)):
+                tables.append(await asyncio.to_thread(parser.table))
+        del parts
     frame = await asyncio.to_thread(tables_to_frame, tables, types)
     return FetchedResult(frame, size, len(urls))
 
@@ -222,16 +189,15 @@ class _Links:
         self._renewed = False
         self._lock = asyncio.Lock()
 
-    async def download(self, index: int, path: Path) -> int:
+    async def download(self, index: int, sink: BlockParser) -> int:
         url = self._urls[index]
-        with path.open("wb") as sink:
-            try:
-                return await self._client.download(url, sink)
-            except AccessDeniedError:
-                fresh = await self._renew()
-                if fresh[index] == url:
-                    raise
-                return await self._client.download(fresh[index], sink)
+        try:
+            return await self._client.download(url, sink)
+        except AccessDeniedError:
+            fresh = await self._renew()
+            if fresh[index] == url:
+                raise
+            return await self._client.download(fresh[index], sink)
 
     async def _renew(self) -> list[str]:
         async with self._lock:
@@ -241,23 +207,19 @@ class _Links:
             return self._urls
 
 
-def _cores() -> int:
-    return max(1, os.cpu_count() or 1)
+def _part_name(index: int) -> str:
+    return f"part-{index:05d}.csv"
 
 
-def _threads_per_file(files: int) -> bool:
-    """Whether each file is parsed with all cores (fewer files than cores) or a file per core."""
-    return files < _cores()
+@contextmanager
+def _parse_errors(name: str) -> Iterator[None]:
+    """Turn a block's :class:`~.result_blocks.ParseError` into the execution's error, naming the file."""
+    try:
+        yield
+    except ParseError as exc:
+        raise ExecutionError(
+            f"The result file {name} does not match the columns AMC declared: {exc}", hint=_REFETCH_HINT
+        ) from None
 
 
-def _convert_options(types: dict[str, pa.DataType]) -> pacsv.ConvertOptions:
-    return pacsv.ConvertOptions(column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=False)
-
-
-_REFETCH_HINT = "This is unexpected; the execution succeeded on AMC, so `%amc result ID` can fetch it again."
-
-
-def _parse_error(path: Path, exc: Exception) -> ExecutionError:
-    return ExecutionError(
-        f"The result file {path.name} does not match the columns AMC declared: {exc}", hint=_REFETCH_HINT
-    )
+_REFETCH_HINT = "This is unexpected: the execution succeeded on AMC and nothing was stored, so following it again downloads its files again."

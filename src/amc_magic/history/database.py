@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -67,12 +68,35 @@ def create_engine_for_url(url: str) -> sa.Engine:
         raise ConfigurationError(f"No driver is installed for the history database {shown}.", hint=_URL_HINT) from None
 
 
+class _OneAtATimePool(StaticPool):
+    """The one connection of an in-memory database, held by one thread at a time."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._holder = threading.RLock()
+
+    def _do_get(self) -> Any:
+        self._holder.acquire()
+        return super()._do_get()
+
+    def _do_return_conn(self, record: Any) -> None:
+        try:
+            super()._do_return_conn(record)
+        finally:
+            self._holder.release()
+
+    def recreate(self) -> _OneAtATimePool:
+        return self.__class__(creator=self._creator, recycle=self._recycle, reset_on_return=self._reset_on_return,
+                              pre_ping=self._pre_ping, echo=self.echo, logging_name=self._orig_logging_name,
+                              dialect=self._dialect)
+
+
 def _create_sqlite_engine(url: sa.URL) -> sa.Engine:
     database = url.database or ""
     if database in ("", ":memory:"):
-        # One shared connection: otherwise every thread (the engine's loop thread included) would
-        # see a database of its own.
-        engine = sa.create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+        # One shared connection (otherwise every thread would see a database of its own), lent to
+        # one thread at a time: the store is called from worker threads and the caller's at once.
+        engine = sa.create_engine(url, poolclass=_OneAtATimePool, connect_args={"check_same_thread": False})
     else:
         if not url.query.get("uri"):
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)

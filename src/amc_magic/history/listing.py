@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pandas as pd
@@ -17,25 +19,67 @@ HISTORY_COLUMNS = ("id", "amc_id", "status", "instance", "window", "submitted", 
 def history_frame(records: Sequence[ExecutionRecord], now: datetime) -> pd.DataFrame:
     """Return one row per execution with short ids, the window, timing, rows and the SQL's first line.
 
-    ``duration`` runs from submission to the end, or to ``now`` while the execution is live.
+    The executions of a backfill share one row, where it first appears: its id (``bf_...``), its
+    periods' statuses counted, the window they span, and their rows summed. ``duration`` runs from
+    submission to the end, or to ``now`` while the execution is live.
     """
-    frame = pd.DataFrame(
-        {
-            "id": [record.short_id for record in records],
-            "amc_id": [(record.amc_execution_id or "")[:SHORT_ID_LENGTH] for record in records],
-            "status": [record.status for record in records],
-            "instance": [record.instance_id for record in records],
-            "window": [describe_window(record) for record in records],
-            "submitted": pd.to_datetime([record.submitted_at for record in records], utc=True),
-            "duration": pd.to_timedelta([_duration(record, now) for record in records]),
-            "rows": pd.array([record.row_count for record in records], dtype="Int64"),
-            "sql": [first_line(record.sql_template) for record in records],
-        },
-        columns=list(HISTORY_COLUMNS),
-    )
-    frame["duration"] = [None if pd.isna(d) else format_duration(d.total_seconds()) for d in frame["duration"]]
-    frame["submitted"] = frame["submitted"].dt.floor("s")
+    rows: list[dict[str, object]] = []
+    backfills: dict[str, list[ExecutionRecord]] = {}
+    for record in records:
+        if record.backfill_id is None:
+            rows.append(_row(record, now))
+        elif record.backfill_id not in backfills:
+            backfills[record.backfill_id] = [record]
+            rows.append({"backfill_id": record.backfill_id})
+        else:
+            backfills[record.backfill_id].append(record)
+    rows = [_backfill_row(backfills[row["backfill_id"]], now) if "backfill_id" in row else row for row in rows]
+    frame = pd.DataFrame(rows, columns=list(HISTORY_COLUMNS))
+    frame["submitted"] = pd.to_datetime(frame["submitted"], utc=True).dt.floor("s")
+    frame["rows"] = pd.array(frame["rows"].tolist(), dtype="Int64")
     return frame
+
+
+def _row(record: ExecutionRecord, now: datetime) -> dict[str, object]:
+    return {
+        "id": record.short_id,
+        "amc_id": (record.amc_execution_id or "")[:SHORT_ID_LENGTH],
+        "status": record.status,
+        "instance": record.instance_id,
+        "window": describe_window(record),
+        "submitted": record.submitted_at,
+        "duration": _formatted(_duration(record, now)),
+        "rows": record.row_count,
+        "sql": first_line(record.sql_template),
+    }
+
+
+def _backfill_row(periods: list[ExecutionRecord], now: datetime) -> dict[str, object]:
+    """One line for a backfill's executions: counts by status, the span, the rows in all."""
+    counts = Counter(record.status for record in periods)
+    status = " · ".join(f"{count} {name.lower()}" for name, count in sorted(counts.items()))
+    starts = [r.window_start for r in periods if r.window_start is not None]
+    ends = [r.window_end for r in periods if r.window_end is not None]
+    first = min(periods, key=lambda r: r.window_start or r.created_at)
+    span = replace(first, window_start=min(starts), window_end=max(ends)) if starts and ends else first
+    submitted = [r.submitted_at for r in periods if r.submitted_at is not None]
+    durations = [d for d in (_duration(r, now) for r in periods) if d is not None]
+    return {
+        "id": periods[0].backfill_id,
+        "amc_id": f"{len(periods)} runs",
+        "status": status,
+        "instance": ",".join(sorted({r.instance_id for r in periods})),
+        "window": describe_window(span),
+        "submitted": min(submitted) if submitted else None,
+        "duration": _formatted(max(durations)) if durations else None,
+        "rows": sum(r.row_count or 0 for r in periods),
+        "sql": first_line(first.sql_template),
+    }
+
+
+def _formatted(duration: object) -> str | None:
+    seconds = pd.to_timedelta(duration) if duration is not None else None
+    return None if seconds is None or pd.isna(seconds) else format_duration(seconds.total_seconds())
 
 
 def describe_window(record: ExecutionRecord) -> str:

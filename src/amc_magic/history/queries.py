@@ -164,3 +164,50 @@ def like_prefix(text: str) -> str:
     """Return a LIKE pattern matching ``text`` literally at the start (escape character ``\\``)."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"{escaped}%"
+
+
+def lock_instance(conn: sa.Connection, instance_id: str) -> None:
+    """Serialise, until the transaction ends, writers that count an instance's live executions.
+
+    SQLite's write transaction already holds the database's one write lock; PostgreSQL takes a
+    transaction-scoped advisory lock on the instance id.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(f"amc_magic:live:{instance_id}"))))
+
+
+def count_live(conn: sa.Connection, instance_id: str, now: datetime, stale_after: timedelta) -> int:
+    """How many executions of ``instance_id`` are live, ignoring stale ``CREATING`` rows."""
+    query = sa.select(sa.func.count()).where(
+        _executions.instance_id == instance_id,
+        t.live_status_clause(_executions.status),
+        sa.not_(stale_clause(now, stale_after)),
+    )
+    return int(conn.execute(query).scalar_one())
+
+
+def backfill_executions(conn: sa.Connection, backfill_id: str) -> list[ExecutionRecord]:
+    """Every execution of the backfill ``backfill_id`` (or a unique prefix of it), in period then instance order.
+
+    Raises:
+        NotFoundError: no backfill matches, or the prefix matches several.
+    """
+    text = searchable(backfill_id).lower()
+    if not text:
+        raise NotFoundError(f"{backfill_id!r} is not a backfill id.", hint="%amc history lists backfills (bf_...).")
+    ids = conn.execute(
+        sa.select(_executions.backfill_id)
+        .where(_executions.backfill_id.like(like_prefix(text), escape="\\"))
+        .distinct()
+        .limit(SHOWN_MATCHES + 1)
+    ).scalars().all()
+    if not ids:
+        raise NotFoundError(f"No backfill matches {text!r}.", hint="%amc history lists backfills (bf_...).")
+    if len(ids) > 1:
+        raise NotFoundError(f"{text!r} matches several backfills: {', '.join(ids[:SHOWN_MATCHES])}.", hint="Give more of the id.")
+    query = (
+        sa.select(t.executions)
+        .where(_executions.backfill_id == ids[0])
+        .order_by(_executions.window_start, _executions.instance_id, _executions.created_at)
+    )
+    return [execution_record(row) for row in conn.execute(query)]

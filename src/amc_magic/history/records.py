@@ -83,6 +83,7 @@ class WorkflowRecord:
     parameters: list[dict[str, Any]]
     created_at: datetime
     updated_at: datetime
+    description: str | None = None
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,12 @@ class ExecutionRecord:
     row_count: int | None
     output_columns: list[dict[str, Any]] | None
     bytes_downloaded: int | None
+    backfill_id: str | None = None
+    workflow_version: int | None = None
+    """The version of the workflow (``workflow_id``) this execution ran, if any."""
+    lease_owner: str | None = None
+    """Who follows the execution to its end right now (see :mod:`amc_magic.history.leases`)."""
+    lease_expires_at: datetime | None = None
 
     @property
     def short_id(self) -> str:

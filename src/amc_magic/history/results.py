@@ -14,6 +14,14 @@ def frame_to_parquet(frame: pd.DataFrame) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
-def parquet_to_frame(data: bytes) -> pd.DataFrame:
+def parquet_to_frame(data: bytes | pa.Buffer) -> pd.DataFrame:
     """Decode Parquet bytes written by :func:`frame_to_parquet` back into a DataFrame."""
-    return pq.read_table(pa.BufferReader(data)).to_pandas()
+    return table_to_frame(pq.read_table(pa.BufferReader(data)))
+
+
+def table_to_frame(table: pa.Table) -> pd.DataFrame:
+    """Convert a decoded result table to pandas, freeing each Arrow column once it is converted.
+
+    One block per column (``split_blocks``): columns of one dtype are not copied into a 2-D block.
+    """
+    return table.to_pandas(split_blocks=True, self_destruct=True)

@@ -13,7 +13,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from amc_magic.errors import ConfigurationError, OptionError
-from amc_magic.history import queries
+from amc_magic.history import queries, result_files
 from amc_magic.history import tables as t
 from amc_magic.history.cache_key import json_default, zone_info
 from amc_magic.history.database import (
@@ -34,7 +34,7 @@ from amc_magic.history.records import (
     require_aware,
     utc_now,
 )
-from amc_magic.history.results import frame_to_parquet, parquet_to_frame
+from amc_magic.history.workflows import WorkflowStore, find_workflow, record_version
 
 DEFAULT_STALE_AFTER = timedelta(minutes=10)
 _WORKFLOW_ID = re.compile(r"^[A-Za-z0-9._-]+$")
@@ -147,21 +147,35 @@ class HistoryStore:
             )
         now = self._clock()
         changes = dict(name=name, sql_template=sql_template, parameters=parameters or [], updated_at=now)
-        with write_transaction(self.engine) as conn:
-            insert = dialect_insert(conn, t.workflows).values(
-                id=str(uuid.uuid4()), workflow_id=workflow_id, created_at=now, **changes
-            )
-            conn.execute(insert.on_conflict_do_update(index_elements=["workflow_id"], set_=changes))
-            return queries.find_workflow(conn, workflow_id)
+        try:
+            with write_transaction(self.engine) as conn:
+                insert = dialect_insert(conn, t.workflows).values(
+                    id=str(uuid.uuid4()), workflow_id=workflow_id, created_at=now, **changes
+                )
+                conn.execute(insert.on_conflict_do_update(index_elements=["workflow_id"], set_=changes))
+                workflow = find_workflow(conn, workflow_id)
+                record_version(
+                    conn, workflow.id, sql_template=sql_template, parameters=parameters or [], options={}, now=now
+                )
+                return find_workflow(conn, workflow_id)
+        except sa.exc.IntegrityError:
+            raise OptionError(
+                f"Another workflow is already named {name!r}.", hint="Workflow names are unique; choose another."
+            ) from None
 
     def find_workflow(self, ref: str) -> WorkflowRecord:
-        """Return the workflow whose UUID, ``wf_...`` id or name is ``ref``.
+        """Return the workflow whose UUID, ``wf_...`` id or name is ``ref``, or whose UUID or ``wf_`` id starts with it.
 
         Raises:
-            NotFoundError: nothing matches, or several workflows share the name.
+            NotFoundError: nothing matches, ``ref`` is malformed, or a prefix matches several workflows.
         """
         with self.engine.connect() as conn:
-            return queries.find_workflow(conn, ref)
+            return find_workflow(conn, ref)
+
+    @property
+    def workflows(self) -> WorkflowStore:
+        """The saved workflows: versions, AMC sync state, runs pulled from AMC."""
+        return WorkflowStore(self.engine, clock=self._clock)
 
     # --- executions: claiming and recording ------------------------------------------------
 
@@ -179,15 +193,26 @@ class HistoryStore:
         window_type: str,
         options: dict[str, Any],
         workflow_id: str | None = None,
-    ) -> tuple[ExecutionRecord, bool]:
+        workflow_version: int | None = None,
+        backfill_id: str | None = None,
+        max_live: int | None = None,
+    ) -> tuple[ExecutionRecord, bool] | None:
         """Create a ``CREATING`` row for a new execution, unless one is already live for ``cache_key``.
 
         Atomic across processes: of several claims of one key at the same time, exactly one
         creates. A naive window bound is read as a clock time in ``time_zone``. ``workflow_id``
         may be the workflow's UUID, ``wf_...`` id or name.
 
+        Args:
+            workflow_version: the version of the workflow ``workflow_id`` this execution runs.
+            backfill_id: the backfill this execution is a period of.
+            max_live: create only while fewer than this many executions of ``instance_id`` are
+                live in the database (counted under a per-instance lock, so processes sharing
+                the database together never exceed it).
+
         Returns:
-            The row, and True if this call created it (False: attach to the live execution).
+            The row, and True if this call created it (False: attach to the live execution);
+            None when ``max_live`` executions of the instance are already live.
 
         Raises:
             WindowError: ``time_zone`` is not an IANA zone.
@@ -206,14 +231,37 @@ class HistoryStore:
             time_zone=time_zone,
             window_type=window_type,
             status=ExecutionStatus.CREATING.value,
+            backfill_id=backfill_id,
+            workflow_version=workflow_version,
         )
         while True:  # runs again only if a competing live row ended between our insert and read
             with write_transaction(self.engine) as conn:
                 if workflow_id is not None:
-                    values["workflow_id"] = queries.find_workflow(conn, workflow_id).id
+                    values["workflow_id"] = find_workflow(conn, workflow_id).id
+                if max_live is not None:
+                    queries.lock_instance(conn, instance_id)
+                    live = queries.live_execution(conn, cache_key, self._clock(), self._stale_after)
+                    if live is not None:
+                        return live, False
+                    if queries.count_live(conn, instance_id, self._clock(), self._stale_after) >= max_live:
+                        return None
                 claimed = self._try_claim(conn, values)
             if claimed is not None:
                 return claimed
+
+    def count_live(self, instance_id: str) -> int:
+        """How many executions of ``instance_id`` are live (stale ``CREATING`` rows do not count)."""
+        with self.engine.connect() as conn:
+            return queries.count_live(conn, instance_id, self._clock(), self._stale_after)
+
+    def backfill_executions(self, backfill_id: str) -> list[ExecutionRecord]:
+        """Every execution of a backfill (or of a unique prefix of its id), in period then instance order.
+
+        Raises:
+            NotFoundError: no backfill has that id.
+        """
+        with self.engine.connect() as conn:
+            return queries.backfill_executions(conn, backfill_id)
 
     def set_amc_id(self, local_id: str, amc_execution_id: str) -> None:
         """Record AMC's execution id and the submission time; a ``CREATING`` row becomes ``PENDING``.
@@ -272,8 +320,7 @@ class HistoryStore:
         Raises:
             NotFoundError: no execution has the id ``local_id``.
         """
-        parquet = frame_to_parquet(frame)
-        stored = dict(parquet=parquet, byte_size=len(parquet), created_at=self._clock())
+        stored = dict(result_files.encode_result(frame), created_at=self._clock())
         with write_transaction(self.engine) as conn:
             queries.execution_by_id(conn, local_id)
             insert = dialect_insert(conn, t.results).values(execution_id=local_id, **stored)
@@ -283,6 +330,7 @@ class HistoryStore:
                 .where(_executions.id == local_id)
                 .values(row_count=len(frame), output_columns=output_columns, bytes_downloaded=bytes_downloaded)
             )
+        result_files.keep_copy(stored["sha256"], stored["parquet"])  # large results: a copy on this machine
 
     def abandon_stale(self) -> int:
         """Mark ``CREATING`` rows that got no AMC id within ``stale_after`` as ``ABANDONED``; returns how many."""
@@ -292,10 +340,12 @@ class HistoryStore:
     # --- executions: reading ---------------------------------------------------------------
 
     def load_result(self, local_id: str) -> pd.DataFrame | None:
-        """Return the stored result of an execution, with its dtypes, or None if there is none."""
-        with self.engine.connect() as conn:
-            data = queries.result_parquet(conn, local_id)
-        return None if data is None else parquet_to_frame(data)
+        """Return the stored result of an execution, with its dtypes, or None if there is none.
+
+        A large result is read from this machine's checksummed copy when it has a sound one
+        (see :mod:`.result_files`).
+        """
+        return result_files.load_result(self.engine, local_id)
 
     def find_cached(self, cache_key: str) -> ExecutionRecord | None:
         """Return the newest ``SUCCEEDED`` execution for ``cache_key`` that has a stored result."""

@@ -92,6 +92,30 @@ workflows = sa.Table(
     sa.Column("parameters", sa.JSON(none_as_null=True)),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
+    # added by 0004_workflow_versions
+    sa.Column("description", sa.Text),
+)
+
+sa.Index("ux_amc_workflows_name", workflows.c.name, unique=True)
+
+workflow_versions = sa.Table(
+    "amc_workflow_versions",
+    metadata,
+    sa.Column("workflow_id", sa.String(UUID_LENGTH), sa.ForeignKey("amc_workflows.id"), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("sql_template", sa.Text, nullable=False),
+    sa.Column("parameters", sa.JSON(none_as_null=True)),
+    sa.Column("options", sa.JSON(none_as_null=True)),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
+workflow_syncs = sa.Table(
+    "amc_workflow_syncs",
+    metadata,
+    sa.Column("workflow_id", sa.String(UUID_LENGTH), sa.ForeignKey("amc_workflows.id"), primary_key=True),
+    sa.Column("instance_id", sa.String(128), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("synced_at", UtcDateTime, nullable=False),
 )
 
 executions = sa.Table(
@@ -122,6 +146,13 @@ executions = sa.Table(
     sa.Column("last_polled_at", UtcDateTime),
     sa.Column("poll_count", sa.Integer, nullable=False, server_default=sa.text("0")),
     sa.Column("bytes_downloaded", sa.BigInteger),
+    # added by 0003_backfills
+    sa.Column("backfill_id", sa.String(64), index=True),
+    # added by 0004_workflow_versions
+    sa.Column("workflow_version", sa.Integer),
+    # added by 0005_execution_leases
+    sa.Column("lease_owner", sa.String(200)),
+    sa.Column("lease_expires_at", UtcDateTime),
 )
 
 sa.Index(
@@ -139,4 +170,6 @@ results = sa.Table(
     sa.Column("parquet", sa.LargeBinary, nullable=False),
     sa.Column("byte_size", sa.BigInteger, nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
+    # added by 0006_result_storage
+    sa.Column("sha256", sa.String(64)),
 )

@@ -122,8 +122,100 @@ def _cache_and_polling(conn: sa.Connection) -> None:
     ).create(conn)
 
 
+def _backfills(conn: sa.Connection) -> None:
+    """Version 3: executions that belong to a backfill (one row per period and instance)."""
+    column = sa.Column("backfill_id", sa.String(64))
+    conn.execute(sa.text(f"ALTER TABLE amc_executions ADD COLUMN {CreateColumn(column).compile(dialect=conn.dialect)}"))
+    executions = sa.Table("amc_executions", sa.MetaData(), sa.Column("backfill_id", sa.String(64)))
+    sa.Index("ix_amc_executions_backfill_id", executions.c.backfill_id).create(conn)
+
+
+def _execution_leases(conn: sa.Connection) -> None:
+    """Version 5: a lease on an execution, so that one follower at a time polls and finalises it."""
+    for column in (sa.Column("lease_owner", sa.String(200)), sa.Column("lease_expires_at", UtcDateTime)):
+        column_ddl = CreateColumn(column).compile(dialect=conn.dialect)
+        conn.execute(sa.text(f"ALTER TABLE amc_executions ADD COLUMN {column_ddl}"))
+
+
+def _workflow_versions(conn: sa.Connection) -> None:
+    """Version 4: numbered workflow versions, unique names, descriptions, AMC sync state per instance,
+    and the workflow version each execution ran.
+
+    Each existing workflow becomes version 1 of itself; of workflows sharing a name, all but the
+    oldest get their ``workflow_id`` appended to it, so that names can be unique.
+    """
+    for table, column in (
+        ("amc_workflows", sa.Column("description", sa.Text)),
+        ("amc_executions", sa.Column("workflow_version", sa.Integer)),
+    ):
+        conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN {CreateColumn(column).compile(dialect=conn.dialect)}"))
+    meta = sa.MetaData()
+    workflows = sa.Table(
+        "amc_workflows",
+        meta,
+        sa.Column("id", sa.String(UUID_LENGTH), primary_key=True),
+        sa.Column("workflow_id", sa.String(200)),
+        sa.Column("name", sa.String(255)),
+        sa.Column("sql_template", sa.Text),
+        sa.Column("parameters", sa.JSON(none_as_null=True)),
+        sa.Column("created_at", UtcDateTime),
+    )
+    versions = sa.Table(
+        "amc_workflow_versions",
+        meta,
+        sa.Column("workflow_id", sa.String(UUID_LENGTH), sa.ForeignKey("amc_workflows.id"), primary_key=True),
+        sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("sql_template", sa.Text, nullable=False),
+        sa.Column("parameters", sa.JSON(none_as_null=True)),
+        sa.Column("options", sa.JSON(none_as_null=True)),
+        sa.Column("created_at", UtcDateTime, nullable=False),
+    )
+    syncs = sa.Table(
+        "amc_workflow_syncs",
+        meta,
+        sa.Column("workflow_id", sa.String(UUID_LENGTH), sa.ForeignKey("amc_workflows.id"), primary_key=True),
+        sa.Column("instance_id", sa.String(128), primary_key=True),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("synced_at", UtcDateTime, nullable=False),
+    )
+    meta.create_all(conn, tables=[versions, syncs])
+    seen: set[str] = set()
+    rows = conn.execute(sa.select(workflows.c.id, workflows.c.workflow_id, workflows.c.name).order_by(
+        workflows.c.created_at, workflows.c.id
+    ))
+    for row in rows.all():
+        if row.name in seen:
+            renamed = f"{row.name} ({row.workflow_id})"[:255]
+            conn.execute(sa.update(workflows).where(workflows.c.id == row.id).values(name=renamed))
+        seen.add(row.name)
+    sa.Index("ux_amc_workflows_name", workflows.c.name, unique=True).create(conn)
+    first = sa.select(
+        workflows.c.id,
+        sa.literal(1, sa.Integer),
+        workflows.c.sql_template,
+        workflows.c.parameters,
+        sa.null(),
+        workflows.c.created_at,
+    )
+    conn.execute(
+        sa.insert(versions).from_select(
+            ["workflow_id", "version", "sql_template", "parameters", "options", "created_at"], first
+        )
+    )
+
+
+def _result_storage(conn: sa.Connection) -> None:
+    """Version 6: each stored result's SHA-256, which names and checks its copy on a machine."""
+    column_ddl = CreateColumn(sa.Column("sha256", sa.String(64))).compile(dialect=conn.dialect)
+    conn.execute(sa.text(f"ALTER TABLE amc_results ADD COLUMN {column_ddl}"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _initial_schema),
     Migration("0002_cache_and_polling", _cache_and_polling),
+    Migration("0003_backfills", _backfills),
+    Migration("0004_workflow_versions", _workflow_versions),
+    Migration("0005_execution_leases", _execution_leases),
+    Migration("0006_result_storage", _result_storage),
 )
 """Every schema step, oldest first."""

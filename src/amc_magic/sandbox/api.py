@@ -2,7 +2,7 @@
 
 Each public method of :class:`AmcApi` serves one endpoint. It takes an :class:`ApiRequest` (path
 parameters, query string, body, base URL) and returns the JSON body of a 200 answer, or raises an
-:class:`~amc_magic.errors.AmcApiError` carrying AMC's status and ``details``. Headers, faults and
+:class:`~amc_magic.sandbox.problems.ApiProblem` carrying AMC's status and ``details``. Headers, faults and
 HTTP framing are the app's business (``app.py``).
 
 Answers follow AMC's samples: objects at the top level (not wrapped), ``{}`` for workflow writes
@@ -11,7 +11,8 @@ list newest first unless ``sortAscending=true``, without CANCELLED ones unless
 ``includeCancelled=true``; ``min/maxCreationTime`` are inclusive ISO times. Where AMC's answer is undocumented the
 sandbox picks the nearest documented one: a missing workflow or data source is a 400
 "... does not exist." like a missing execution, and a duplicate workflow is a 400
-"Workflow with ID ... already exists.".
+"Workflow with ID ... already exists.". A workflow a schedule runs cannot be deleted (AMC's guide
+says so; the sandbox answers 400). The schedule endpoints are in ``schedule_api``.
 
 Column types: a SUCCEEDED execution lists ``outputColumns`` as ``[{"name", "dataType", "columnType"}]``
 (AMC types such as STRING, LONG, DOUBLE, DECIMAL, DATE, TIMESTAMP; DIMENSION or METRIC), as AMC's own
@@ -35,8 +36,9 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .. import schema, sqlcheck
-from ..errors import CompileError, ExecutionFailed
 from . import dialect
+from .faults import injected_failure
+from .problems import CompileProblem, QueryFailure
 from .config import SandboxConfig
 from .database import SandboxDatabase
 from .executions import (
@@ -49,6 +51,7 @@ from .executions import (
     metadata_json,
 )
 from .results import LinkSigner, csv_part
+from .schedules import ScheduleStore
 from .time_window import ResolvedWindow, reject_outside_data, resolve_window
 from .validation import (
     bad_request,
@@ -130,6 +133,7 @@ class AmcApi:
             max_running=config.max_running,
         )
         self.links = LinkSigner(clock=config.clock, lifetime_seconds=config.link_expiry_seconds)
+        self.schedules = ScheduleStore(clock=config.clock)
 
     # --- accounts, instances, data sources ---------------------------------------------------
 
@@ -195,7 +199,10 @@ class AmcApi:
         return {}
 
     def delete_workflow(self, request: ApiRequest) -> dict[str, Any]:
-        self.workflows.delete(request.path["workflowId"])
+        workflow_id = request.path["workflowId"]
+        if used_by := self.schedules.using(workflow_id):
+            raise bad_request(f"Workflow with ID {workflow_id} cannot be deleted: schedule {used_by[0]} runs it.")
+        self.workflows.delete(workflow_id)
         return {}
 
     # --- executions --------------------------------------------------------------------------
@@ -235,6 +242,21 @@ class AmcApi:
         self._compile(workflow, window, parameters)
         work = functools.partial(self._run_query, spec, parameters, no_controls, synthetic)
         return self.executions.create(spec, work).to_json()
+
+    def submit_scheduled(self, spec: ExecutionSpec, *, created_at: datetime) -> None:
+        """Record the execution a schedule's period came due for, created when the period ended.
+
+        Nothing is checked up front: a workflow that no longer compiles or lacks a parameter value
+        gives a FAILED execution with the reason, as a schedule's run has no caller to answer.
+        """
+        no_controls = bool(spec.echoed.get("disableAggregationControls"))
+        synthetic = bool(spec.echoed.get("requireSyntheticData"))
+
+        def work() -> QueryOutput:
+            parameters = resolve_parameters(spec.workflow, spec.parameter_values)
+            return self._run_query(spec, parameters, no_controls, synthetic)
+
+        self.executions.create(spec, work, created_at=created_at)
 
     def get_execution(self, request: ApiRequest) -> dict[str, Any]:
         execution = self._execution(request.path["executionId"])
@@ -354,7 +376,7 @@ class AmcApi:
             text = sqlcheck.details(problems).replace(
                 "Was unable to compile workflow.", f"Was unable to compile workflow {workflow.workflow_id}.", 1
             )
-            raise CompileError(text, status_code=400, code="400", details=text)
+            raise CompileProblem(text)
 
     def _compile(self, workflow: Workflow, window: ResolvedWindow, parameters: Mapping[str, Any]) -> None:
         """Translate the query as the run will (parameters, tables, functions, columns); errors are 400s."""
@@ -363,21 +385,21 @@ class AmcApi:
         )
         try:
             dialect.prepare(workflow.sql_query, context)
-        except CompileError as exc:
-            text = f"Was unable to compile workflow {workflow.workflow_id}.\n{exc.details or exc.message}"
-            raise CompileError(text, status_code=400, code="400", details=text) from None
+        except CompileProblem as exc:
+            raise CompileProblem(f"Was unable to compile workflow {workflow.workflow_id}.\n{exc.details}") from None
 
     def _run_query(
         self, spec: ExecutionSpec, parameters: Mapping[str, Any], no_controls: bool, synthetic: bool
     ) -> QueryOutput:
         """The execution's work, run in a query thread."""
         if self.config.require_synthetic_data_flag and not synthetic:
-            raise _failed(
+            raise QueryFailure(
                 f"Instance {self.config.instance_id} is a sandbox instance: "
                 "executions must set requireSyntheticData to true."
             )
-        if self.config.failure_reason:
-            raise _failed(self.config.failure_reason)
+        injected = injected_failure(self.config, _naive_utc(spec.window.start))
+        if injected is not None:
+            raise QueryFailure(injected)
         return self.database.run(
             spec.workflow.sql_query,
             window_start=_naive_utc(spec.window.start),
@@ -392,10 +414,6 @@ class AmcApi:
 
 def _naive_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None)
-
-
-def _failed(reason: str) -> ExecutionFailed:
-    return ExecutionFailed(reason, status=Status.FAILED.value, status_reason=reason)
 
 
 def _missing_execution(execution_id: str) -> Exception:

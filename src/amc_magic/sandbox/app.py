@@ -7,12 +7,14 @@ Routes (the AMC API at the root, as on ``advertising-api.amazon.com``):
 - ``/amc/reporting/{instanceId}/workflowExecutions`` (POST create, GET list),
   ``.../workflowExecutions/{id}`` (GET, PUT ``{"status":"CANCELLED"}``), ``.../{id}/downloadUrls``
 - ``/amc/reporting/{instanceId}/workflows`` (POST, GET) and ``.../workflows/{workflowId}`` (GET, PUT, DELETE)
+- ``/amc/reporting/{instanceId}/schedules`` (POST, GET) and ``.../schedules/{scheduleId}`` (GET, PUT, DELETE)
 - ``/amc/reporting/{instanceId}/dataSources`` and ``.../dataSources/{dataSourceId}``
 - ``GET /results/{token}/{n}.csv`` and ``.../metadata.json`` (pre-signed links)
 
 Every AMC error is ``{"code": "<status>", "details": ..., "requestId": ...}``. This module only
 routes and translates HTTP (headers, faults, dropped connections, S3-style download answers);
-:class:`~amc_magic.sandbox.api.AmcApi` holds the protocol.
+:class:`~amc_magic.sandbox.api.AmcApi` holds the protocol. Before every AMC API call it creates the
+executions of schedule periods that have ended (:class:`~amc_magic.sandbox.schedule_api.ScheduleApi`).
 """
 
 from __future__ import annotations
@@ -35,13 +37,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from ..errors import AccessDeniedError, AmcApiError, AuthenticationError
 from .api import AmcApi, ApiRequest, Database
 from .auth import AccessTokens, TokenEndpoint, bearer_token
 from .config import SandboxConfig
 from .faults import Faults, InjectedFault
 from .results import LinkStatus, s3_error_xml
-from .validation import bad_request
+from .schedule_api import ScheduleApi
+from .problems import ApiProblem, bad_request, forbidden, unauthorized
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +61,11 @@ AMC_API_ENDPOINTS = frozenset(
         "get_workflow",
         "update_workflow",
         "delete_workflow",
+        "create_schedule",
+        "list_schedules",
+        "get_schedule",
+        "update_schedule",
+        "delete_schedule",
         "list_data_sources",
         "get_data_source",
     }
@@ -80,6 +87,7 @@ class Sandbox:
 
     Attributes:
         app: the Starlette app (``app.state.sandbox`` is this object).
+        schedules: the schedule endpoints; ``schedules.materialise()`` fires the periods due by now.
         calls: calls per endpoint name (see :data:`ENDPOINTS`), faulted calls included.
     """
 
@@ -90,11 +98,14 @@ class Sandbox:
         self._tokens = AccessTokens(lifetime_seconds=config.token_lifetime_seconds, clock=config.clock)
         self._faults = Faults(config, default_scope=AMC_API_ENDPOINTS)
         self.api = AmcApi(config, database=database)
+        self.schedules = ScheduleApi(self.api)
         self.app = self._build_app()
         self.app.state.sandbox = self
 
     async def wait_idle(self) -> None:
-        """Wait until no query is running in a worker thread and apply the transitions due by now."""
+        """Create the schedules' executions due by now, wait until no query is running in a worker
+        thread, and apply the transitions due by now."""
+        self.schedules.materialise()
         await self.api.executions.wait_idle()
 
     def close(self) -> None:
@@ -111,6 +122,7 @@ class Sandbox:
             self.close()
 
         executions, workflows = f"{_REPORTING}/workflowExecutions", f"{_REPORTING}/workflows"
+        schedules, schedule_api = f"{_REPORTING}/schedules", self.schedules
         routes = [
             Route("/auth/o2/token", self._counted("token", token), methods=["POST"]),
             self._route("GET", "/amc/accounts", "list_accounts", api.list_accounts, advertiser=False),
@@ -125,6 +137,11 @@ class Sandbox:
             self._route("GET", f"{workflows}/{{workflowId}}", "get_workflow", api.get_workflow),
             self._route("PUT", f"{workflows}/{{workflowId}}", "update_workflow", api.update_workflow, thread=True),
             self._route("DELETE", f"{workflows}/{{workflowId}}", "delete_workflow", api.delete_workflow),
+            self._route("POST", schedules, "create_schedule", schedule_api.create_schedule),
+            self._route("GET", schedules, "list_schedules", schedule_api.list_schedules),
+            self._route("GET", f"{schedules}/{{scheduleId}}", "get_schedule", schedule_api.get_schedule),
+            self._route("PUT", f"{schedules}/{{scheduleId}}", "update_schedule", schedule_api.update_schedule),
+            self._route("DELETE", f"{schedules}/{{scheduleId}}", "delete_schedule", schedule_api.delete_schedule),
             self._route("GET", f"{_REPORTING}/dataSources", "list_data_sources", api.list_data_sources),
             self._route("GET", f"{_REPORTING}/dataSources/{{dataSourceId}}", "get_data_source", api.get_data_source),
             Route("/results/{token}/{name}", self._counted("download", self._download), methods=["GET"]),
@@ -170,9 +187,10 @@ class Sandbox:
             request_id = _request_id()
             try:
                 self._check_headers(request, advertiser=advertiser)
+                self.schedules.materialise()
                 response = await handler(request)
-            except AmcApiError as exc:
-                return _error_response(exc.status_code or 400, exc.details or exc.message, request_id)
+            except ApiProblem as exc:
+                return _error_response(exc.status, exc.details, request_id)
             except Exception:
                 logger.exception("sandbox endpoint %s failed", name)
                 return _error_response(500, "Internal server error.", request_id)
@@ -185,9 +203,7 @@ class Sandbox:
         headers, config = request.headers, self.config
         token = bearer_token(headers.get("authorization"))
         if token is None or not self._tokens.is_valid(token):
-            raise AuthenticationError(
-                "Authentication failed", status_code=401, code="401", details="Authentication failed"
-            )
+            raise unauthorized()
         if not headers.get("amazon-advertising-api-clientid"):
             raise bad_request("Missing required header Amazon-Advertising-API-ClientId.")
         if not advertiser:
@@ -289,8 +305,8 @@ def _fault_response(fault: InjectedFault, request_id: str) -> JSONResponse:
     return _error_response(fault.status, "Internal server error.", request_id)
 
 
-def _forbidden(details: str) -> AccessDeniedError:
-    return AccessDeniedError(details, status_code=403, code="403", details=details)
+def _forbidden(details: str) -> ApiProblem:
+    return forbidden(details)
 
 
 def _s3_error(status: int, code: str, message: str, request_id: str) -> Response:

@@ -81,6 +81,8 @@ class SandboxConfig:
         unseen_gets: how many GETs of a new execution answer "does not exist" (eventual consistency).
         dropped_creates: how many accepted creates lose their connection before the response body.
         failure_reason: when set, every execution that runs ends FAILED with this ``statusReason``.
+        failing_window_starts: executions whose window starts at one of these UTC instants (ISO text,
+            e.g. ``2026-01-05T00:00:00``) end FAILED, with ``failure_reason`` or a reason naming the start.
         rejected_refresh_tokens: refresh tokens the token endpoint answers with ``invalid_grant``.
     """
 
@@ -107,6 +109,7 @@ class SandboxConfig:
     unseen_gets: int = 0
     dropped_creates: int = 0
     failure_reason: str | None = None
+    failing_window_starts: frozenset[str] = field(default_factory=frozenset)
     rejected_refresh_tokens: frozenset[str] = field(default_factory=frozenset)
 
     def data_spec(self) -> DataSpec:

@@ -7,8 +7,8 @@ disabled (``thresholds``), executes it, removes the rows below their threshold a
 :class:`QueryOutput` whose columns carry AMC types. Rows come sorted by all columns unless the query
 orders them, so equal queries give equal results.
 
-DuckDB's parser, binder and catalog errors are AMC compile errors (:class:`~amc_magic.errors.CompileError`);
-errors while the query runs fail the execution (:class:`~amc_magic.errors.ExecutionFailed`). Queries
+DuckDB's parser, binder and catalog errors are AMC compile errors (:class:`~amc_magic.sandbox.problems.CompileProblem`);
+errors while the query runs fail the execution (:class:`~amc_magic.sandbox.problems.QueryFailure`). Queries
 reach only the six AMC tables, and the connection has DuckDB's file access switched off.
 """
 
@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from ..errors import ExecutionFailed
+from .problems import QueryFailure
 from . import dialect, thresholds
 from .data import DataSpec, ensure_database
 
@@ -122,8 +122,8 @@ class SandboxDatabase:
             disable_aggregation_controls: keep rows below their aggregation threshold.
 
         Raises:
-            CompileError: the query cannot be parsed, translated or bound.
-            ExecutionFailed: the query failed while running.
+            CompileProblem: the query cannot be parsed, translated or bound.
+            QueryFailure: the query failed while running.
         """
         context = dialect.QueryContext(
             _naive_utc(window_start), _naive_utc(window_end), parameters or {}, _naive_utc(self._clock())
@@ -177,7 +177,7 @@ def _execute(
         raise dialect.compile_error(_first_line(error)) from None
     except duckdb.Error as error:
         reason = f"Query execution failed: {_first_line(error)}"
-        raise ExecutionFailed(reason, status="FAILED", status_reason=reason) from None
+        raise QueryFailure(reason) from None
     return table, list(zip(relation.columns[:visible], types[:visible], strict=True))
 
 

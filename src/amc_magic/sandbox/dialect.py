@@ -13,7 +13,7 @@ through two steps:
   ``[start, end)``, widened by ``EXTEND_TIME_WINDOW``), rewrites AMC-only functions into DuckDB
   expressions and prints DuckDB SQL.
 
-Anything that cannot be read or translated raises :class:`~amc_magic.errors.CompileError` whose
+Anything that cannot be read or translated raises :class:`~amc_magic.sandbox.problems.CompileProblem` whose
 ``details`` reads like AMC's (Calcite's) compile messages.
 """
 
@@ -36,7 +36,7 @@ from sqlglot.optimizer.scope import traverse_scope
 from sqlglot.tokens import TokenType
 
 from .. import schema
-from ..errors import CompileError
+from .problems import CompileProblem
 from .storage import duckdb_type
 
 
@@ -74,9 +74,9 @@ class QueryContext:
     now: datetime
 
 
-def compile_error(details: str) -> CompileError:
+def compile_error(details: str) -> CompileProblem:
     """The error AMC answers a query it cannot compile with (HTTP 400)."""
-    return CompileError(f"Query could not be compiled: {details}", status_code=400, code="400", details=details)
+    return CompileProblem(details)
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,9 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 
-from ..errors import AmcApiError, AmcMagicError, ExecutionFailed
+from ..errors import AmcMagicError
 from .config import Clock
+from .problems import ApiProblem, QueryFailure
 from .results import output_columns, part_count
 from .time_window import ResolvedWindow, format_utc
 from .validation import bad_request
@@ -63,7 +64,7 @@ class QueryOutput(Protocol):
 
 
 Work = Callable[[], QueryOutput]
-"""Runs an execution's query (in a worker thread); raises ExecutionFailed to fail it."""
+"""Runs an execution's query (in a worker thread); raises QueryFailure to fail it."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ class ExecutionSpec:
         echoed: other request fields the execution object reports back as they were sent.
         dry_run: compile only; the execution succeeds at once without output.
         skip_publish: run, but write no result files.
+        category: ``executionCategory``: ``AD_HOC``, or ``SCHEDULED`` for a schedule's run.
     """
 
     workflow: Workflow
@@ -87,6 +89,7 @@ class ExecutionSpec:
     echoed: Mapping[str, Any] = field(default_factory=dict)
     dry_run: bool = False
     skip_publish: bool = False
+    category: str = "AD_HOC"
 
 
 @dataclass(frozen=True)
@@ -125,7 +128,7 @@ class Execution:
         out: dict[str, Any] = {
             "workflowExecutionId": self.execution_id,
             "workflowId": spec.workflow.workflow_id,
-            "executionCategory": "AD_HOC",
+            "executionCategory": spec.category,
             "status": self.status.value,
             "createTime": format_utc(self.created_at),
             "lastUpdatedTime": format_utc(self.updated_at),
@@ -202,9 +205,13 @@ class ExecutionStore:
         self._advancing = False
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="amc-sandbox-query")
 
-    def create(self, spec: ExecutionSpec, work: Work) -> Execution:
-        """Record a new execution and return it as created (PENDING, or SUCCEEDED for a dry run)."""
-        now = self._clock()
+    def create(self, spec: ExecutionSpec, work: Work, *, created_at: datetime | None = None) -> Execution:
+        """Record a new execution and return it as created (PENDING, or SUCCEEDED for a dry run).
+
+        ``created_at`` backdates it (a schedule's run is created when its period ended); it must
+        not be earlier than any execution already recorded, so the store stays in creation order.
+        """
+        now = created_at or self._clock()
         execution = Execution(str(uuid.uuid4()), spec, now, now, secrets.token_urlsafe(16))
         if spec.dry_run:
             execution.status = Status.SUCCEEDED
@@ -241,7 +248,7 @@ class ExecutionStore:
         """Cancel a PENDING or RUNNING execution; None if there is no such execution.
 
         Raises:
-            BadRequestError: the execution already ended.
+            ApiProblem: the execution already ended.
         """
         with self._lock:
             self.advance()
@@ -309,11 +316,11 @@ class ExecutionStore:
     def _run_work(self, work: Work) -> _Outcome:
         try:
             return _Outcome(work(), None, self._clock())
-        except ExecutionFailed as exc:
-            return _Outcome(None, exc.status_reason or exc.message, self._clock())
-        except AmcApiError as exc:
-            return _Outcome(None, exc.details or exc.message, self._clock())
-        except AmcMagicError as exc:
+        except QueryFailure as exc:
+            return _Outcome(None, exc.reason, self._clock())
+        except ApiProblem as exc:
+            return _Outcome(None, exc.details, self._clock())
+        except AmcMagicError as exc:  # the shared checks and parameter rendering
             return _Outcome(None, exc.message, self._clock())
         except Exception:
             logger.exception("sandbox query failed unexpectedly")

@@ -4,6 +4,8 @@
 - Server errors: every Nth call in scope, and/or a scripted status per call, answers 5xx.
 - Eventual consistency: the first GETs of a new execution answer "does not exist".
 - Dropped connections: an accepted create is recorded, then its connection drops before the body.
+- Failed executions: every one (``failure_reason``), or those whose window starts at given instants
+  (``failing_window_starts``), end FAILED (:func:`injected_failure`).
 
 The scope is ``SandboxConfig.fault_endpoints`` (default: every AMC API endpoint, not the token
 endpoint or result downloads). The counters are shared by all threads and event loops using the app.
@@ -14,6 +16,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 
 from .config import SandboxConfig
 
@@ -71,3 +74,13 @@ class Faults:
 
     def _fault(self, status: int) -> InjectedFault:
         return InjectedFault(status, self._config.retry_after_seconds if status == 429 else None)
+
+
+def injected_failure(config: SandboxConfig, window_start: datetime) -> str | None:
+    """The ``statusReason`` an execution whose window starts at ``window_start`` (naive UTC) must fail with, if any."""
+    if not config.failing_window_starts:
+        return config.failure_reason
+    start = window_start.isoformat(timespec="seconds")
+    if start in config.failing_window_starts:
+        return config.failure_reason or f"Injected failure for the window starting {start} UTC."
+    return None

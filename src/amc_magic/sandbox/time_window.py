@@ -48,7 +48,7 @@ def resolve_window(request: Mapping[str, Any], data: DataSpec) -> ResolvedWindow
     """Resolve the time-window fields of a create-execution body; relative windows end with ``data``.
 
     Raises:
-        BadRequestError: unknown window type or zone, a malformed bound, a missing bound for
+        ApiProblem (400): unknown window type or zone, a malformed bound, a missing bound for
             EXPLICIT, or an end not after the start.
     """
     window_type = optional_str(request, "timeWindowType") or "MOST_RECENT_DAY"
@@ -78,7 +78,7 @@ def reject_outside_data(window: ResolvedWindow, data: DataSpec) -> None:
     """A 400 for a window wholly outside the days ``data`` holds (a real instance keeps 13 months).
 
     Raises:
-        BadRequestError: the window ends before the first day or starts after the last one.
+        ApiProblem (400): the window ends before the first day or starts after the last one.
     """
     data_start = datetime.combine(data.first_day, time(), tzinfo=UTC)
     data_end = datetime.combine(data.last_day + timedelta(days=1), time(), tzinfo=UTC)

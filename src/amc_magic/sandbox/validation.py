@@ -1,6 +1,6 @@
 """Checks on request bodies and query strings, failing with AMC's 400 answers.
 
-A check that fails raises :class:`~amc_magic.errors.BadRequestError` carrying the HTTP status and
+A check that fails raises :class:`~amc_magic.sandbox.problems.ApiProblem` carrying the HTTP status and
 AMC's ``details`` text; the app turns it into ``{"code", "details", "requestId"}``.
 """
 
@@ -10,12 +10,7 @@ import json
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from ..errors import BadRequestError
-
-
-def bad_request(details: str) -> BadRequestError:
-    """A 400 error with ``details`` as AMC's message."""
-    return BadRequestError(details, status_code=400, code="400", details=details)
+from .problems import bad_request
 
 
 def parse_json_object(body: bytes) -> dict[str, Any]:

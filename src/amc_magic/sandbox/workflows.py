@@ -112,7 +112,7 @@ def parse_workflow(data: Mapping[str, Any], *, workflow_id: str | None, max_sql_
         max_sql_bytes: the largest ``sqlQuery`` accepted.
 
     Raises:
-        BadRequestError: unknown fields, a bad id, a missing or oversized query, bad parameters.
+        ApiProblem (400): unknown fields, a bad id, a missing or oversized query, bad parameters.
     """
     reject_unknown_fields(data, WORKFLOW_FIELDS)
     if workflow_id is None:
@@ -136,7 +136,7 @@ def resolve_parameters(workflow: Workflow, values: Any) -> dict[str, Any]:
     """The parameter values an execution runs with: ``parameterValues`` over declared defaults.
 
     Raises:
-        BadRequestError: ``values`` is not an object, a declared parameter has no value, or a value
+        ApiProblem (400): ``values`` is not an object, a declared parameter has no value, or a value
             does not convert to its declared type.
     """
     if values is None:

@@ -1,0 +1,449 @@
+"""The one-query protocol: cache, claim, share, wait, submit, follow.
+
+For one prepared query, :meth:`Executions.execute` (a coroutine on the session's loop):
+
+1. answers from the result cache (``cache=true``);
+2. claims a history row for the query's cache key, atomically across processes (with a
+   per-instance cap when asked: a backfill's ``concurrency=``);
+3. if another job of this process runs the identical execution, shares its result;
+4. if another process claimed it, waits until that process has AMC's id, then follows it;
+5. otherwise submits it through the engine and follows it to its result.
+
+Besides the engine's recorder, this is the only writer of execution statuses. Every history call
+runs off the loop (:class:`~amc_magic.history.offloop.OffLoopHistory`). Backfills, workflow runs
+and the server's poller call it per execution.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import concurrent.futures
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+import pandas as pd
+
+from .background import CANCEL_GRACE_SECONDS, BackgroundLoop
+from .errors import (
+    AmcApiError,
+    ExecutionCancelled,
+    ExecutionFailed,
+    NextStep,
+    NotFoundError,
+    Remedy,
+    ServerError,
+    TransportError,
+)
+from .history import ExecutionRecord, ExecutionStatus, leases
+from .job import AmcJob
+from .recording import StoreRecorder
+from .wallclock import utc_now
+
+if TYPE_CHECKING:
+    from .connector import Connector
+    from .engine import ExecutionEvent
+    from .history import HistoryStore
+    from .history.offloop import OffLoopHistory
+    from .instance_catalog import InstanceCatalog
+    from .instances import Target
+    from .prepared import PreparedQuery
+
+ATTACH_WAIT_SECONDS = 0.5
+LEASE_WAIT_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class LeaseTerms:
+    """How this session holds the lease of an execution it follows (see :mod:`amc_magic.history.leases`).
+
+    Attributes:
+        owner: the lease owner name, unique to this session.
+        ttl: seconds a lease lasts without renewal; longer than the longest poll interval, since
+            every poll renews it.
+        clock: the time leases are measured in (followers sharing a database share it).
+    """
+
+    owner: str
+    ttl: float = 150.0
+    clock: Callable[[], datetime] = utc_now
+
+
+class StatusView(Protocol):
+    """What an execution drives while it runs (a panel, text lines, or nothing)."""
+
+    def update(self, event: ExecutionEvent) -> None: ...
+    def tick(self) -> None: ...
+    def show_note(self, text: str, *, status: str | None = None, execution_id: str | None = None) -> None: ...
+
+
+ViewFactory = Callable[[str, Callable[[], None]], StatusView]
+"""Builds the view for an instance id, given the job's cancel callback."""
+
+
+@dataclass(frozen=True)
+class Admission:
+    """A cap on live executions per instance, held across processes sharing the database.
+
+    Attributes:
+        max_live: claim only while fewer executions of the instance are live.
+        wait: awaited when the instance is full, before claiming again.
+        backfill_id: the backfill the execution belongs to.
+        queue: held while claiming, so that waiting executions claim one at a time, in turn.
+    """
+
+    max_live: int
+    wait: Callable[[], Awaitable[None]]
+    backfill_id: str | None = None
+    queue: asyncio.Lock | None = None
+
+
+class Executions:
+    """Runs, shares, attaches to and cancels the executions of one session."""
+
+    def __init__(
+        self, history: OffLoopHistory, connector: Connector, catalog: InstanceCatalog, background: BackgroundLoop
+    ) -> None:
+        self._history = history
+        self._connector = connector
+        self._catalog = catalog
+        self._background = background
+        self._jobs: set[AmcJob] = set()
+        self.lease = LeaseTerms(leases.lease_owner("kernel"))
+
+    # --- starting jobs (any thread) -------------------------------------------------------
+
+    def start(
+        self,
+        prepared: PreparedQuery,
+        *,
+        view_factory: ViewFactory | None = None,
+        cache: str = "true",
+        timeout: float | None = None,
+        waited: bool = False,
+    ) -> AmcJob:
+        """Start the query on the private loop and return its job at once."""
+        job = self.new_job(prepared.target.instance_id, waited=waited)
+        view = view_factory(prepared.target.instance_id, job.cancel) if view_factory else None
+        self.track(job, self._background.submit(self.execute(prepared, job, view, cache=cache, timeout=timeout)))
+        return job
+
+    def attach(
+        self,
+        ref: str,
+        *,
+        view_factory: ViewFactory | None = None,
+        timeout: float | None = None,
+        waited: bool = False,
+        target: Target | None = None,
+    ) -> AmcJob:
+        """Follow a recorded execution (e.g. after a kernel restart) to its result.
+
+        ``target`` is where it ran, when the caller knows better than the record (an execution AMC
+        ran on its own, pulled into history, records no target).
+        """
+        record = self._history.store.get_execution(ref)
+        job = self.new_job(record.instance_id, waited=waited)
+        job.local_id = record.id
+        job.note_execution_id(record.amc_execution_id)
+        view = view_factory(record.instance_id, job.cancel) if view_factory else None
+        self.track(job, self._background.submit(self._attach(record, job, view, timeout, target)))
+        return job
+
+    def new_job(self, instance_id: str, *, waited: bool = False) -> AmcJob:
+        """A job on this session's loop, not yet started."""
+        return AmcJob(instance_id, self._background.loop, waited=waited)
+
+    def wait(self, job: AmcJob) -> pd.DataFrame:
+        """Block on ``job``; a ``KeyboardInterrupt`` cancels it (on AMC too) and propagates."""
+        try:
+            return job.result()
+        except KeyboardInterrupt:
+            job.cancel()
+            job.wait_done(CANCEL_GRACE_SECONDS)
+            raise
+
+    def track(self, job: AmcJob, future: concurrent.futures.Future[pd.DataFrame]) -> None:
+        """Keep ``job`` (running as ``future``) known to this session until it ends."""
+        job.bind_future(future)
+        self._jobs.add(job)  # a strong reference until it ends
+        future.add_done_callback(lambda _: self._jobs.discard(job))
+
+    # --- the protocol (on the loop) -------------------------------------------------------
+
+    async def execute(
+        self,
+        prepared: PreparedQuery,
+        job: AmcJob,
+        view: StatusView | None,
+        *,
+        cache: str = "true",
+        timeout: float | None = None,
+        admission: Admission | None = None,
+    ) -> pd.DataFrame:
+        """Run one prepared query to its result, reusing what the history already holds."""
+        job.bind_task()
+        if cache == "true":
+            frame = await self._from_cache(prepared, job, view)
+            if frame is not None:
+                return frame
+        # cache=false neither reads nor reuses: a key of its own never matches another run.
+        key = prepared.cache_key if cache != "false" else f"{prepared.cache_key}:once:{uuid.uuid4().hex}"
+        while True:
+            record, created = await self._claim(prepared, key, admission)
+            job.local_id = record.id
+            if created:
+                return await self._submit(prepared, record, job, view, timeout)
+            leader = self._leader_of(record.id, job)
+            if leader is not None:
+                return await self._share(leader, job, view)
+            if not record.amc_execution_id and view is not None:
+                view.show_note("waiting for an identical execution that another process is submitting")
+            amc_id = await self._wait_for_amc_id(record)
+            if amc_id is not None:
+                if view is not None:
+                    view.show_note("attached to an identical execution already running")
+                return await self._follow(self._catalog.target_of(record), record.id, amc_id, job, view, timeout)
+            if cache == "true":
+                frame = await self._from_cache(prepared, job, view)
+                if frame is not None:
+                    return frame
+
+    async def _claim(self, prepared: PreparedQuery, key: str, admission: Admission | None) -> tuple[ExecutionRecord, bool]:
+        """Claim the history row for ``key``, waiting for a slot while the instance is at its cap."""
+        target = prepared.target
+
+        def claim(store: HistoryStore) -> tuple[ExecutionRecord, bool] | None:
+            return store.claim_execution(
+                instance_id=target.instance_id,
+                sql_template=prepared.sql_template,
+                rendered_sql=prepared.sql,
+                cache_key=key,
+                parameter_values=prepared.parameter_values,
+                window_start=prepared.window.start,
+                window_end=prepared.window.end,
+                time_zone=prepared.window.time_zone,
+                window_type=str(prepared.window.window_type),
+                options={"target": target.name, **target.request_options},
+                backfill_id=admission.backfill_id if admission else None,
+                max_live=admission.max_live if admission else None,
+                workflow_id=prepared.workflow_uuid,
+                workflow_version=prepared.workflow_version,
+            )
+
+        async with admission.queue if admission and admission.queue else contextlib.nullcontext():
+            while (claimed := await self._history.run(claim)) is None:
+                await admission.wait()  # type: ignore[union-attr]  # None only with a cap
+        return claimed
+
+    def _leader_of(self, local_id: str, job: AmcJob) -> AmcJob | None:
+        """Another job of this session already running the execution ``local_id``, if any."""
+        return next(
+            (other for other in list(self._jobs) if other is not job and other.local_id == local_id and not other.done()),
+            None,
+        )
+
+    async def _share(self, leader: AmcJob, job: AmcJob, view: StatusView | None) -> pd.DataFrame:
+        """Wait for the identical execution a job of this session is running: no second poll or download.
+
+        Cancelling this job stops only its wait; the leader's execution goes on.
+        """
+        if view is not None:
+            view.show_note("attached to an identical execution already running")
+            if leader.handle is not None:
+                leader.handle.subscribe(view.update)
+        job.shared_with = leader
+        frame = await leader.shared_result()
+        job.note_execution_id(leader.execution_id)
+        return frame
+
+    async def _from_cache(self, prepared: PreparedQuery, job: AmcJob, view: StatusView | None) -> pd.DataFrame | None:
+        hit = await self._history.run(lambda store: store.find_cached(prepared.cache_key))
+        frame = await self._history.run(lambda store: store.load_result(hit.id)) if hit is not None else None
+        if hit is None or frame is None:
+            return None
+        job.local_id = hit.id
+        job.from_cache = True
+        job.note_execution_id(hit.amc_execution_id)
+        if view is not None:
+            when = hit.finished_at or hit.created_at
+            view.show_note(
+                f"{len(frame):,} rows x {frame.shape[1]} columns from the cache (execution {hit.short_id}, "
+                f"{when:%Y-%m-%d %H:%M} UTC); cache=refresh runs it again",
+                status="CACHED",
+                execution_id=hit.amc_execution_id,
+            )
+        return frame
+
+    async def _wait_for_amc_id(self, record: ExecutionRecord) -> str | None:
+        """Wait until the claimant of ``record`` got its AMC id; None if it gave up without one."""
+        while True:
+            current = await self._history.run(lambda store: store.get_execution(record.id))
+            if current.amc_execution_id:
+                return current.amc_execution_id
+            if not current.is_live:
+                return None
+            await asyncio.sleep(ATTACH_WAIT_SECONDS)
+            await self._history.run(lambda store: store.abandon_stale())
+
+    async def _submit(
+        self, prepared: PreparedQuery, record: ExecutionRecord, job: AmcJob, view: StatusView | None, timeout: float | None
+    ) -> pd.DataFrame:
+        engine = self._connector.engine(prepared.target)
+        await self._take_lease(record.id)  # a row just claimed: nobody else holds it
+        recorder = StoreRecorder(self._history, record.id, lease=self.lease)
+        handle = engine.submit(prepared.request(), recorder=recorder, subscribers=_subscribers(view), timeout=timeout)
+        return await self._await_handle(handle, recorder, job, view)
+
+    async def _follow(
+        self, target: Any, local_id: str, amc_id: str, job: AmcJob, view: StatusView | None, timeout: float | None
+    ) -> pd.DataFrame:
+        while not await self._take_lease(local_id):  # another process follows it: wait for its outcome
+            frame = await self._outcome(local_id, view)
+            if frame is not None:
+                return frame
+            await asyncio.sleep(LEASE_WAIT_SECONDS)
+        recorder = StoreRecorder(self._history, local_id, submitted=True, lease=self.lease)
+        engine = self._connector.engine(target)
+        handle = engine.attach(target.ref, amc_id, recorder=recorder, subscribers=_subscribers(view), timeout=timeout)
+        return await self._await_handle(handle, recorder, job, view)
+
+    async def _await_handle(self, handle: Any, recorder: StoreRecorder, job: AmcJob, view: StatusView | None) -> pd.DataFrame:
+        job.bind_handle(handle)
+        ticker = asyncio.get_running_loop().create_task(_tick(view)) if view is not None else None
+        try:
+            result = await handle
+        except BaseException as error:
+            await asyncio.shield(self._settle(error, handle, recorder))
+            await asyncio.shield(self._release_lease(recorder.local_id))
+            raise
+        finally:
+            if ticker is not None:
+                ticker.cancel()
+        try:
+            await asyncio.shield(recorder.flush())  # done only once the result is stored
+        finally:
+            recorder.stop()
+            await asyncio.shield(self._release_lease(recorder.local_id))
+        return result.frame
+
+    async def _take_lease(self, local_id: str) -> bool:
+        """Take the execution's lease: free, expired, ours, or held by a process of this machine that exited."""
+        lease = self.lease
+
+        def take(store: HistoryStore) -> bool:
+            if leases.acquire(store, local_id, lease.owner, lease.ttl, clock=lease.clock, live_only=False):
+                return True
+            current = leases.holder(store, local_id, clock=lease.clock)
+            return current is not None and leases.holder_is_gone(current.owner) and leases.take_over(
+                store, local_id, lease.owner, current.owner, lease.ttl, clock=lease.clock
+            )
+
+        return await self._history.run(take)
+
+    async def _release_lease(self, local_id: str) -> None:
+        owner = self.lease.owner
+        with contextlib.suppress(Exception):  # an unreleased lease expires by itself
+            await self._history.run(lambda store: leases.release(store, local_id, owner))
+
+    async def _outcome(self, local_id: str, view: StatusView | None) -> pd.DataFrame | None:
+        """The stored result of an execution another follower holds; raises if it ended without one."""
+        record = await self._history.run(lambda store: store.get_execution(local_id))
+        if record.is_live or record.status == ExecutionStatus.SUCCEEDED:
+            frame = await self._history.run(lambda store: store.load_result(local_id))
+            if frame is None and view is not None:
+                view.show_note(f"followed by another process ({record.status}); waiting for its result")
+            return frame
+        raise _ended_without_result(record)
+
+    async def _settle(self, error: BaseException, handle: Any, recorder: StoreRecorder) -> None:
+        """After a failure: write what the engine recorded, and release a claim that never reached AMC."""
+        with contextlib.suppress(Exception):
+            await recorder.flush()
+        recorder.stop()
+        if not recorder.submitted:
+            cancelled = isinstance(error, (asyncio.CancelledError, ExecutionCancelled))
+            reason = "Cancelled before it reached AMC." if cancelled else str(getattr(error, "message", error))
+            if isinstance(error, (TransportError, ServerError)):
+                reason += " AMC's answer to the create request was lost, so it may have accepted the execution."
+            status = ExecutionStatus.CANCELLED if cancelled else ExecutionStatus.FAILED
+            await self._history.run(lambda store: store.record_status(recorder.local_id, status, status_reason=reason))
+        elif isinstance(error, (AmcApiError, TransportError)) and handle.execution_id:
+            error.add_next_step(NextStep(Remedy.ATTACH, handle.execution_id))  # not lost
+
+    async def _attach(
+        self, record: ExecutionRecord, job: AmcJob, view: StatusView | None, timeout: float | None, target: Target | None = None
+    ) -> pd.DataFrame:
+        job.bind_task()
+        frame = await self._history.run(lambda store: store.load_result(record.id))
+        if frame is not None:
+            job.from_cache = True
+            if view is not None:
+                view.show_note(
+                    f"{len(frame):,} rows x {frame.shape[1]} columns, already downloaded",
+                    status="SUCCEEDED",
+                    execution_id=record.amc_execution_id,
+                )
+            return frame
+        if not record.amc_execution_id:
+            raise NotFoundError(
+                f"Execution {record.short_id} never reached AMC (status {record.status}).",
+                hint="Run the cell again to submit it.",
+            )
+        if record.status in ("FAILED", "REJECTED", "CANCELLED"):
+            raise _ended_without_result(record)
+        target = target or self._catalog.target_of(record)
+        return await self._follow(target, record.id, record.amc_execution_id, job, view, timeout)
+
+    # --- cancelling and stopping ----------------------------------------------------------
+
+    def cancel(self, ref: str) -> ExecutionRecord:
+        """Cancel a recorded execution on AMC (through the job following it, if this session has one)."""
+        store = self._history.store
+        record = store.get_execution(ref)
+        followers = [job for job in list(self._jobs) if job.local_id == record.id]
+        for job in followers:
+            job.cancel()  # its engine sends the one PUT status=CANCELLED and records the outcome
+        for job in followers:
+            with contextlib.suppress(Exception, concurrent.futures.CancelledError):
+                job.result(timeout=CANCEL_GRACE_SECONDS)
+        record = store.get_execution(record.id)
+        if record.is_live and record.amc_execution_id:
+            target = self._catalog.target_of(record)
+            self._background.run(self._cancel_on_amc(target, record.amc_execution_id))
+            store.record_status(record.id, ExecutionStatus.CANCELLED, status_reason="Cancelled by the user.")
+        elif record.is_live:
+            store.record_status(record.id, ExecutionStatus.CANCELLED, status_reason="Cancelled before it reached AMC.")
+        return store.get_execution(record.id)
+
+    async def _cancel_on_amc(self, target: Any, amc_id: str) -> None:
+        await self._connector.engine(target).client.cancel_execution(target.ref, amc_id)
+
+    async def shutdown(self) -> None:
+        """Detach from every execution still followed and end its task (they keep running on AMC)."""
+        tasks = [task for job in list(self._jobs) if (task := job.stop_following()) is not None]
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _ended_without_result(record: ExecutionRecord) -> Exception:
+    error = ExecutionCancelled if record.status == ExecutionStatus.CANCELLED else ExecutionFailed
+    reason = f": {record.status_reason}" if record.status_reason else "."
+    return error(
+        f"AMC execution {record.amc_execution_id or record.short_id} {record.status}{reason}",
+        execution_id=record.amc_execution_id,
+        status=record.status,
+        status_reason=record.status_reason,
+    )
+
+
+def _subscribers(view: StatusView | None) -> list[Callable[[ExecutionEvent], None]]:
+    return [view.update] if view is not None else []
+
+
+async def _tick(view: StatusView | None) -> None:
+    while view is not None:
+        await asyncio.sleep(1.0)
+        view.tick()

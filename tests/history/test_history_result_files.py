@@ -1,0 +1,109 @@
+"""Large cached results: the database keeps the bytes, each machine a checksummed Parquet copy."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from amc_magic.history import HistoryStore
+from amc_magic.history import tables as t
+from amc_magic.history.result_files import LOCAL_COPY_MIN_BYTES, copies_directory
+
+
+def large_frame(rows: int = 200_000) -> pd.DataFrame:
+    """A result whose Parquet is over LOCAL_COPY_MIN_BYTES (random doubles do not compress)."""
+    rng = np.random.default_rng(7)
+    return pd.DataFrame(
+        {
+            "campaign": pd.array([f"c{n % 50}" for n in range(rows)], dtype="string"),
+            "impressions": pd.array(rng.integers(0, 1000, rows), dtype="Int64"),
+            "spend": rng.random(rows),
+            "day": pd.Timestamp("2026-01-01") + pd.to_timedelta(rng.integers(0, 90, rows), unit="D"),
+        }
+    )
+
+
+@pytest.fixture
+def stored(store: HistoryStore, claim) -> tuple[str, pd.DataFrame]:
+    record = claim()
+    frame = large_frame()
+    store.store_result(record.id, frame, output_columns=[], bytes_downloaded=0)
+    return record.id, frame
+
+
+def stored_row(store: HistoryStore, local_id: str) -> sa.Row:
+    with store.engine.connect() as conn:
+        query = sa.select(t.results.c.parquet, t.results.c.sha256).where(t.results.c.execution_id == local_id)
+        return conn.execute(query).one()
+
+
+def the_copy(store: HistoryStore, local_id: str):
+    return copies_directory() / f"{stored_row(store, local_id).sha256}.parquet"
+
+
+def test_a_large_result_is_kept_in_the_database_and_copied_under_its_checksum(store, stored) -> None:
+    local_id, frame = stored
+    row = stored_row(store, local_id)
+    assert len(row.parquet) >= LOCAL_COPY_MIN_BYTES
+    assert row.sha256 == hashlib.sha256(row.parquet).hexdigest()
+    assert the_copy(store, local_id).read_bytes() == bytes(row.parquet)
+    pd.testing.assert_frame_equal(store.load_result(local_id), frame)
+
+
+def test_a_small_result_gets_no_copy(store: HistoryStore, claim) -> None:
+    record = claim()
+    store.store_result(record.id, large_frame(10), output_columns=[], bytes_downloaded=0)
+    assert stored_row(store, record.id).sha256 is not None
+    assert not copies_directory().exists() or not any(copies_directory().iterdir())
+    pd.testing.assert_frame_equal(store.load_result(record.id), large_frame(10))
+
+
+def flip_a_byte(path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda path: path.unlink(), id="missing"),
+        pytest.param(lambda path: path.write_bytes(path.read_bytes()[:-100]), id="truncated"),
+        pytest.param(flip_a_byte, id="same-size"),
+        pytest.param(lambda path: path.write_bytes(b"PAR1" + b"\0" * (path.stat().st_size - 4)), id="garbage"),
+    ],
+)
+def test_a_damaged_copy_is_a_miss_of_the_copy_not_of_the_cache(store, stored, damage) -> None:
+    local_id, frame = stored
+    path = the_copy(store, local_id)
+    damage(path)
+    pd.testing.assert_frame_equal(store.load_result(local_id), frame)  # from the database
+    assert path.read_bytes() == bytes(stored_row(store, local_id).parquet)  # and copied again
+
+
+def test_another_machine_reads_the_database_and_keeps_its_own_copy(store, stored, tmp_path, monkeypatch) -> None:
+    local_id, frame = stored
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "other-machine"))
+    assert not the_copy(store, local_id).exists()
+    pd.testing.assert_frame_equal(store.load_result(local_id), frame)
+    assert the_copy(store, local_id).is_file()
+
+
+def test_a_copy_that_cannot_be_written_does_not_fail_the_store(store, claim, tmp_path, monkeypatch) -> None:
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("")
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(blocked))
+    record = claim()
+    store.store_result(record.id, large_frame(), output_columns=[], bytes_downloaded=0)
+    pd.testing.assert_frame_equal(store.load_result(record.id), large_frame())
+
+
+def test_storing_a_result_again_replaces_what_a_hit_reads(store, stored) -> None:
+    local_id, _ = stored
+    replacement = large_frame().iloc[::-1].reset_index(drop=True)
+    store.store_result(local_id, replacement, output_columns=[], bytes_downloaded=0)
+    pd.testing.assert_frame_equal(store.load_result(local_id), replacement)
