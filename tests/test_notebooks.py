@@ -29,6 +29,7 @@ PARAMETERS = "02_parameters_and_windows.ipynb"
 HISTORY = "03_history_cache_and_reattach.ipynb"
 REAL_INSTANCE = "04_connect_a_real_instance.ipynb"
 BACKFILLS = "05_backfills_and_instances.ipynb"
+WORKFLOWS = "06_workflows_and_schedules.ipynb"
 CELL_TIMEOUT_SECONDS = 60
 
 pytestmark = pytest.mark.slow
@@ -173,3 +174,19 @@ def test_backfills_notebook_runs_one_execution_per_week(notebook_environment, tm
     assert text_of(cell_running(notebook, "by_device_job.status")) == "'13/13 done · 0 running · 0 queued · 0 failed'"
     assert text_of(cell_running(notebook, "monthly_from_python.equals(monthly)")) == "True"
     save(BACKFILLS, notebook)
+
+
+def test_workflows_notebook_saves_versions_runs_analyses_and_schedules(notebook_environment, tmp_path, save) -> None:
+    notebook = run_notebook(WORKFLOWS, notebook_environment.overrides(tmp_path, amc=False))
+
+    assert_only_expected_errors(notebook)
+    assert "saved as version 2" in text_of(cell_running(notebook, "SUM(impressions) / COUNT(DISTINCT user_id)"))
+    detail = text_of(cell_running(notebook, "%amc workflow campaign_reach"))
+    assert "+       SUM(impressions) AS impressions," in detail
+    assert "Lumen - Streaming TV" in text_of(cell_running(notebook, "april"))
+    assert text_of(cell_running(notebook, "analyses = %amc analyses")).count("analyses/") == 8
+    assert "created on amcsandbox01 (version 2); it runs there by workflowId" in text_of(cell_running(notebook, "sync=true"))
+    assert "is already version 2" in text_of(cell_running(notebook, "%amc sync campaign_reach"))
+    assert "weekly at 06:00 UTC on Mondays" in text_of(cell_running(notebook, "%amc schedule campaign_reach"))
+    assert "AMC has no new runs of campaign_reach." in text_of(cell_running(notebook, "%amc runs campaign_reach"))
+    save(WORKFLOWS, notebook)

@@ -12,7 +12,6 @@ import sys
 import pytest
 
 from amc_magic.engine.events import EventKind, ExecutionEvent
-from amc_magic.errors import ExecutionFailed
 from amc_magic.notify import Notifier, notice
 from amc_magic.panel import PanelState, StatusPanel, TextStatus
 

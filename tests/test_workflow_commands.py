@@ -8,6 +8,7 @@ when the test says so.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -255,6 +256,23 @@ def test_a_daily_schedule_over_ten_days_pulls_ten_runs_into_history_once(amc: Ha
     [execution] = [e for e in amc.scheduled() if e.execution_id == record.amc_execution_id]
     expected = execution.output.table.to_pandas().sort_values("campaign", ignore_index=True)
     assert loaded.sort_values("campaign", ignore_index=True)["reach"].tolist() == expected["reach"].tolist()
+
+
+def test_runs_still_going_when_pulled_are_followed_to_their_results(amc: Harness) -> None:
+    save_and_sync(amc)
+    amc.ok("schedule reach every=day")
+    amc.clock.advance(3 * DAY)  # the sandbox has not run the three executions yet
+
+    pulled = amc.ok("runs reach")
+
+    assert len(pulled) == 3
+    local_ids = [r.id for r in amc.store.list_executions(100) if r.short_id in set(pulled["id"])]
+    deadline = time.monotonic() + 30
+    while any(amc.store.load_result(local_id) is None for local_id in local_ids):
+        assert time.monotonic() < deadline, "the pulled runs' results were never stored"
+        time.sleep(0.05)
+    assert {amc.store.get_execution(local_id).status for local_id in local_ids} == {"SUCCEEDED"}
+    assert amc.ok("runs reach").empty
 
 
 def test_unschedule_stops_new_runs(amc: Harness, capsys) -> None:

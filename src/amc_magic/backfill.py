@@ -27,6 +27,7 @@ from .errors import BackfillError, BackfillFailure, ExecutionError, OptionError
 from .executions import Admission
 from .options import MAX_CONCURRENCY, check_concurrency
 from .periods import Period, split_periods
+from .statuses import NOT_STARTED, WITH_RESULT
 
 if TYPE_CHECKING:
     from .backfill_board import BackfillView
@@ -292,13 +293,11 @@ def _stamp(moment: datetime | None, zone: str) -> pd.Timestamp:
 def _bucket(job: AmcJob) -> str:
     """``done``, ``failed``, ``queued`` or ``running``."""
     status = job.status
-    if status in ("SUCCEEDED", "CACHED"):
+    if status in WITH_RESULT:
         return "done"
     if job.done():
         return "failed"
-    if status in ("STARTING", "CREATING", "SUBMITTING", "QUEUED"):
-        return "queued"
-    return "running"
+    return "queued" if status in NOT_STARTED else "running"
 
 
 def _failure(cell: BackfillCell, job: AmcJob) -> BackfillFailure:

@@ -11,77 +11,43 @@ For one prepared query, :meth:`Executions.execute` (a coroutine on the session's
 
 Besides the engine's recorder, this is the only writer of execution statuses. Every history call
 runs off the loop (:class:`~amc_magic.history.offloop.OffLoopHistory`). Backfills, workflow runs
-and the server's poller call it per execution.
+and the server's poller call it per execution; running one on the engine under its lease is the
+:class:`~amc_magic.following.Follower`'s part.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import concurrent.futures
+import contextlib
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from .background import CANCEL_GRACE_SECONDS, BackgroundLoop
-from .errors import (
-    AmcApiError,
-    ExecutionCancelled,
-    ExecutionFailed,
-    NextStep,
-    NotFoundError,
-    Remedy,
-    ServerError,
-    TransportError,
-)
+from .engine.reconcile import find_created
+from .errors import NotFoundError
+from .following import Follower, LeaseTerms, StatusView, ViewFactory, ended_without_result
 from .history import ExecutionRecord, ExecutionStatus, leases
 from .job import AmcJob
-from .recording import StoreRecorder
-from .wallclock import utc_now
 
 if TYPE_CHECKING:
     from .connector import Connector
-    from .engine import ExecutionEvent
     from .history import HistoryStore
     from .history.offloop import OffLoopHistory
     from .instance_catalog import InstanceCatalog
     from .instances import Target
     from .prepared import PreparedQuery
 
+__all__ = ["Admission", "Executions", "LeaseTerms", "StatusView", "ViewFactory"]
+
 ATTACH_WAIT_SECONDS = 0.5
-LEASE_WAIT_SECONDS = 2.0
-
-
-@dataclass(frozen=True)
-class LeaseTerms:
-    """How this session holds the lease of an execution it follows (see :mod:`amc_magic.history.leases`).
-
-    Attributes:
-        owner: the lease owner name, unique to this session.
-        ttl: seconds a lease lasts without renewal; longer than the longest poll interval, since
-            every poll renews it.
-        clock: the time leases are measured in (followers sharing a database share it).
-    """
-
-    owner: str
-    ttl: float = 150.0
-    clock: Callable[[], datetime] = utc_now
-
-
-class StatusView(Protocol):
-    """What an execution drives while it runs (a panel, text lines, or nothing)."""
-
-    def update(self, event: ExecutionEvent) -> None: ...
-    def tick(self) -> None: ...
-    def show_note(self, text: str, *, status: str | None = None, execution_id: str | None = None) -> None: ...
-
-
-ViewFactory = Callable[[str, Callable[[], None]], StatusView]
-"""Builds the view for an instance id, given the job's cancel callback."""
+RECOVERY_MARGIN = timedelta(minutes=5)
+"""How far before a claim AMC's executions are searched for its mark (clocks differ)."""
 
 
 @dataclass(frozen=True)
@@ -112,7 +78,16 @@ class Executions:
         self._catalog = catalog
         self._background = background
         self._jobs: set[AmcJob] = set()
-        self.lease = LeaseTerms(leases.lease_owner("kernel"))
+        self._follower = Follower(history, connector)
+
+    @property
+    def lease(self) -> LeaseTerms:
+        """How this session holds the leases of the executions it follows (the server's poller sets its own)."""
+        return self._follower.lease
+
+    @lease.setter
+    def lease(self, terms: LeaseTerms) -> None:
+        self._follower.lease = terms
 
     # --- starting jobs (any thread) -------------------------------------------------------
 
@@ -196,7 +171,7 @@ class Executions:
             record, created = await self._claim(prepared, key, admission)
             job.local_id = record.id
             if created:
-                return await self._submit(prepared, record, job, view, timeout)
+                return await self._follower.submit(prepared, record, job, view, timeout)
             leader = self._leader_of(record.id, job)
             if leader is not None:
                 return await self._share(leader, job, view)
@@ -206,7 +181,7 @@ class Executions:
             if amc_id is not None:
                 if view is not None:
                     view.show_note("attached to an identical execution already running")
-                return await self._follow(self._catalog.target_of(record), record.id, amc_id, job, view, timeout)
+                return await self._follower.follow(self._catalog.target_of(record), record.id, amc_id, job, view, timeout)
             if cache == "true":
                 frame = await self._from_cache(prepared, job, view)
                 if frame is not None:
@@ -234,9 +209,13 @@ class Executions:
                 workflow_version=prepared.workflow_version,
             )
 
-        async with admission.queue if admission and admission.queue else contextlib.nullcontext():
+        claimed = await self._history.run(claim)  # outside the queue: a live row of the key is followed at once
+        if claimed is not None:
+            return claimed
+        assert admission is not None  # None only with a cap
+        async with admission.queue or contextlib.nullcontext():
             while (claimed := await self._history.run(claim)) is None:
-                await admission.wait()  # type: ignore[union-attr]  # None only with a cap
+                await admission.wait()
         return claimed
 
     def _leader_of(self, local_id: str, job: AmcJob) -> AmcJob | None:
@@ -286,93 +265,29 @@ class Executions:
                 return current.amc_execution_id
             if not current.is_live:
                 return None
+            if await self._history.run(lambda store: _claimant_gone(store, record.id, self.lease.clock)):
+                return await self._recover(current)
             await asyncio.sleep(ATTACH_WAIT_SECONDS)
             await self._history.run(lambda store: store.abandon_stale())
 
-    async def _submit(
-        self, prepared: PreparedQuery, record: ExecutionRecord, job: AmcJob, view: StatusView | None, timeout: float | None
-    ) -> pd.DataFrame:
-        engine = self._connector.engine(prepared.target)
-        await self._take_lease(record.id)  # a row just claimed: nobody else holds it
-        recorder = StoreRecorder(self._history, record.id, lease=self.lease)
-        handle = engine.submit(prepared.request(), recorder=recorder, subscribers=_subscribers(view), timeout=timeout)
-        return await self._await_handle(handle, recorder, job, view)
+    async def _recover(self, record: ExecutionRecord) -> str | None:
+        """A claim whose process died before recording AMC's id: find its execution by its mark, or release it.
 
-    async def _follow(
-        self, target: Any, local_id: str, amc_id: str, job: AmcJob, view: StatusView | None, timeout: float | None
-    ) -> pd.DataFrame:
-        while not await self._take_lease(local_id):  # another process follows it: wait for its outcome
-            frame = await self._outcome(local_id, view)
-            if frame is not None:
-                return frame
-            await asyncio.sleep(LEASE_WAIT_SECONDS)
-        recorder = StoreRecorder(self._history, local_id, submitted=True, lease=self.lease)
-        engine = self._connector.engine(target)
-        handle = engine.attach(target.ref, amc_id, recorder=recorder, subscribers=_subscribers(view), timeout=timeout)
-        return await self._await_handle(handle, recorder, job, view)
-
-    async def _await_handle(self, handle: Any, recorder: StoreRecorder, job: AmcJob, view: StatusView | None) -> pd.DataFrame:
-        job.bind_handle(handle)
-        ticker = asyncio.get_running_loop().create_task(_tick(view)) if view is not None else None
-        try:
-            result = await handle
-        except BaseException as error:
-            await asyncio.shield(self._settle(error, handle, recorder))
-            await asyncio.shield(self._release_lease(recorder.local_id))
-            raise
-        finally:
-            if ticker is not None:
-                ticker.cancel()
-        try:
-            await asyncio.shield(recorder.flush())  # done only once the result is stored
-        finally:
-            recorder.stop()
-            await asyncio.shield(self._release_lease(recorder.local_id))
-        return result.frame
-
-    async def _take_lease(self, local_id: str) -> bool:
-        """Take the execution's lease: free, expired, ours, or held by a process of this machine that exited."""
-        lease = self.lease
-
-        def take(store: HistoryStore) -> bool:
-            if leases.acquire(store, local_id, lease.owner, lease.ttl, clock=lease.clock, live_only=False):
-                return True
-            current = leases.holder(store, local_id, clock=lease.clock)
-            return current is not None and leases.holder_is_gone(current.owner) and leases.take_over(
-                store, local_id, lease.owner, current.owner, lease.ttl, clock=lease.clock
-            )
-
-        return await self._history.run(take)
-
-    async def _release_lease(self, local_id: str) -> None:
-        owner = self.lease.owner
-        with contextlib.suppress(Exception):  # an unreleased lease expires by itself
-            await self._history.run(lambda store: leases.release(store, local_id, owner))
-
-    async def _outcome(self, local_id: str, view: StatusView | None) -> pd.DataFrame | None:
-        """The stored result of an execution another follower holds; raises if it ended without one."""
-        record = await self._history.run(lambda store: store.get_execution(local_id))
-        if record.is_live or record.status == ExecutionStatus.SUCCEEDED:
-            frame = await self._history.run(lambda store: store.load_result(local_id))
-            if frame is None and view is not None:
-                view.show_note(f"followed by another process ({record.status}); waiting for its result")
-            return frame
-        raise _ended_without_result(record)
-
-    async def _settle(self, error: BaseException, handle: Any, recorder: StoreRecorder) -> None:
-        """After a failure: write what the engine recorded, and release a claim that never reached AMC."""
-        with contextlib.suppress(Exception):
-            await recorder.flush()
-        recorder.stop()
-        if not recorder.submitted:
-            cancelled = isinstance(error, (asyncio.CancelledError, ExecutionCancelled))
-            reason = "Cancelled before it reached AMC." if cancelled else str(getattr(error, "message", error))
-            if isinstance(error, (TransportError, ServerError)):
-                reason += " AMC's answer to the create request was lost, so it may have accepted the execution."
-            status = ExecutionStatus.CANCELLED if cancelled else ExecutionStatus.FAILED
-            await self._history.run(lambda store: store.record_status(recorder.local_id, status, status_reason=reason))
-        elif isinstance(error, (AmcApiError, TransportError)) and handle.execution_id:
-            error.add_next_step(NextStep(Remedy.ATTACH, handle.execution_id))  # not lost
+        Returns:
+            AMC's id of the execution the claimant created (now recorded), or None when AMC has
+            none (the claim is abandoned and the query may be submitted again).
+        """
+        mark = (record.options or {}).get("mark")
+        if mark:
+            target = self._catalog.target_of(record)
+            client = self._connector.engine(target).client
+            since = record.created_at - RECOVERY_MARGIN
+            found = await find_created(client, target.ref, {}, str(mark), since=since)
+            if found is not None:
+                await self._history.run(lambda store: store.set_amc_id(record.id, found.execution_id))
+                return found.execution_id
+        await self._history.run(lambda store: store.abandon_unsubmitted(record.id, "Its process ended before AMC accepted it."))
+        return None
 
     async def _attach(
         self, record: ExecutionRecord, job: AmcJob, view: StatusView | None, timeout: float | None, target: Target | None = None
@@ -394,9 +309,9 @@ class Executions:
                 hint="Run the cell again to submit it.",
             )
         if record.status in ("FAILED", "REJECTED", "CANCELLED"):
-            raise _ended_without_result(record)
+            raise ended_without_result(record)
         target = target or self._catalog.target_of(record)
-        return await self._follow(target, record.id, record.amc_execution_id, job, view, timeout)
+        return await self._follower.follow(target, record.id, record.amc_execution_id, job, view, timeout)
 
     # --- cancelling and stopping ----------------------------------------------------------
 
@@ -419,7 +334,7 @@ class Executions:
             store.record_status(record.id, ExecutionStatus.CANCELLED, status_reason="Cancelled before it reached AMC.")
         return store.get_execution(record.id)
 
-    async def _cancel_on_amc(self, target: Any, amc_id: str) -> None:
+    async def _cancel_on_amc(self, target: Target, amc_id: str) -> None:
         await self._connector.engine(target).client.cancel_execution(target.ref, amc_id)
 
     async def shutdown(self) -> None:
@@ -428,22 +343,9 @@ class Executions:
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def _ended_without_result(record: ExecutionRecord) -> Exception:
-    error = ExecutionCancelled if record.status == ExecutionStatus.CANCELLED else ExecutionFailed
-    reason = f": {record.status_reason}" if record.status_reason else "."
-    return error(
-        f"AMC execution {record.amc_execution_id or record.short_id} {record.status}{reason}",
-        execution_id=record.amc_execution_id,
-        status=record.status,
-        status_reason=record.status_reason,
-    )
+def _claimant_gone(store: HistoryStore, local_id: str, clock: Callable[[], datetime]) -> bool:
+    """Whether the process that claimed ``local_id`` exited (on this machine: its lease says who)."""
+    current = leases.holder(store, local_id, clock=clock)
+    return current is not None and leases.holder_is_gone(current.owner)
 
 
-def _subscribers(view: StatusView | None) -> list[Callable[[ExecutionEvent], None]]:
-    return [view.update] if view is not None else []
-
-
-async def _tick(view: StatusView | None) -> None:
-    while view is not None:
-        await asyncio.sleep(1.0)
-        view.tick()

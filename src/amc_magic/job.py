@@ -17,6 +17,8 @@ from typing import Any
 import pandas as pd
 
 from .engine import ExecutionHandle
+from .errors import ExecutionTimeout
+from .statuses import WITHOUT_RESULT, JobStatus
 
 logger = logging.getLogger("amc_magic")
 
@@ -116,18 +118,24 @@ class AmcJob:
 
     @property
     def status(self) -> str:
-        """``QUEUED``, ``PENDING``, ``RUNNING``, ``SUCCEEDED``, ``FAILED``, ``CANCELLED``, ``CACHED``, ..."""
+        """One of :class:`~amc_magic.statuses.JobStatus`'s values (``PENDING``, ``RUNNING``, ``SUCCEEDED``, ``CACHED`` ...)."""
+        return str(self._status())
+
+    def _status(self) -> str:
         future = self._future
         if future is not None and future.done():
             if future.cancelled():
-                return "CANCELLED"
+                return JobStatus.CANCELLED
             error = future.exception()
             if error is None:
-                return "CACHED" if self.from_cache else "SUCCEEDED"
-            return getattr(error, "status", None) or "FAILED"
+                return JobStatus.CACHED if self.from_cache else JobStatus.SUCCEEDED
+            if isinstance(error, ExecutionTimeout):
+                return JobStatus.TIMED_OUT  # we stopped waiting; the execution may still run on AMC
+            status = getattr(error, "status", None)
+            return JobStatus(status) if status in WITHOUT_RESULT else JobStatus.FAILED
         if self._handle is not None:
-            return self._handle.status or "SUBMITTING"
-        return "STARTING"
+            return self._handle.status or JobStatus.SUBMITTING
+        return JobStatus.STARTING
 
     def done(self) -> bool:
         """Whether the job has ended (with a result, an error, or cancelled)."""

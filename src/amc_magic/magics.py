@@ -430,7 +430,10 @@ class AMCMagic(Magics):
         stored = int(frame["rows"].notna().sum())
         live = int(frame["status"].isin(["PENDING", "RUNNING"]).sum())
         following = f", {live} still running (their results are stored when they end)" if live else ""
-        print(f"Pulled {len(frame)} new run{'s' if len(frame) != 1 else ''} of {positional[0]} from AMC: {stored} with results stored{following}.")
+        if frame.empty:
+            print(f"AMC has no new runs of {positional[0]}.")
+        else:
+            print(f"Pulled {len(frame)} new run{'s' if len(frame) != 1 else ''} of {positional[0]} from AMC: {stored} with results stored{following}.")
         return self._bind(var, frame)
 
 

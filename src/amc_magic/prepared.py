@@ -57,8 +57,8 @@ class PreparedQuery:
     def errors(self) -> list[sqlcheck.Problem]:
         return sqlcheck.errors(self.problems)
 
-    def request(self) -> ExecutionRequest:
-        """The execution to create on AMC for this query."""
+    def request(self, mark: str | None = None) -> ExecutionRequest:
+        """The execution to create on AMC for this query (``mark``: the one to append to its SQL)."""
         from .engine.request import ExecutionRequest
 
         if self.amc_workflow is not None:
@@ -70,7 +70,9 @@ class PreparedQuery:
                 window=self.window,
                 options=self.target.request_options,
             )
-        return ExecutionRequest(instance=self.target.ref, sql=self.sql, window=self.window, options=self.target.request_options)
+        return ExecutionRequest(
+            instance=self.target.ref, sql=self.sql, window=self.window, options=self.target.request_options, mark=mark
+        )
 
 
 def prepare_query(

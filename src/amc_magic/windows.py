@@ -76,8 +76,8 @@ class TimeWindow:
         """The time-window fields of AMC's create-execution body."""
         fields = {"timeWindowType": self.window_type.value}
         if self.window_type is WindowType.EXPLICIT and self.start is not None and self.end is not None:
-            fields["timeWindowStart"] = self.start.isoformat(timespec="seconds")
-            fields["timeWindowEnd"] = self.end.isoformat(timespec="seconds")
+            fields["timeWindowStart"] = local_time_text(self.start, self.time_zone)
+            fields["timeWindowEnd"] = local_time_text(self.end, self.time_zone)
         fields["timeWindowTimeZone"] = self.time_zone
         return fields
 
@@ -206,6 +206,20 @@ def _resolve(
     if data_days is not None and first is not None and last is not None:
         warnings += _data_range_warnings(first.replace(tzinfo=zone), last.replace(tzinfo=zone), data_days, warnings)
     return TimeWindow(window_type, first, last, tz, warnings)
+
+
+AMC_LOCAL_TIME = "%Y-%m-%dT%H:%M:%S"
+
+
+def local_time_text(moment: datetime, time_zone: str) -> str:
+    """A window bound as AMC is sent it: the clock time in ``time_zone``, to the second.
+
+    An aware ``moment`` is read in ``time_zone``; a naive one is taken as already in it. The one
+    serialiser of a window bound: the request body and the cache key both use it.
+    """
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(_zone(time_zone))
+    return moment.strftime(AMC_LOCAL_TIME)
 
 
 def _zone(tz: str) -> ZoneInfo:

@@ -58,7 +58,7 @@ REACH_SQL = (
     "FROM dsp_impressions\n"
     "GROUP BY campaign"
 )
-DAILY_SQL = "SELECT event_date, SUM(impressions) AS impressions\nFROM dsp_impressions\nGROUP BY event_date"
+DAILY_SQL = "SELECT impression_date_utc, SUM(impressions) AS impressions\nFROM dsp_impressions\nGROUP BY impression_date_utc"
 CELLS = [
     "%load_ext amc_magic",
     f"%%amc reach start=2026-03-01 end=2026-03-31\n{REACH_SQL}",
@@ -170,7 +170,7 @@ def jupyter_lab(tmp_path: Path, notebook_environment) -> Iterator[JupyterLab]:
         wait_until_serving(process, server)
         yield server
     finally:
-        stop(process)
+        stop(process, server)
 
 
 def wait_until_serving(process: subprocess.Popen, server: JupyterLab, timeout: float = 90) -> None:
@@ -189,9 +189,18 @@ def wait_until_serving(process: subprocess.Popen, server: JupyterLab, timeout: f
         time.sleep(0.2)
 
 
-def stop(process: subprocess.Popen) -> None:
-    """Stop the server (it shuts its kernels down), then anything left in its process group."""
+def stop(process: subprocess.Popen, server: JupyterLab) -> None:
+    """Shut the server's kernels down through its API (they run in sessions of their own), then stop the server.
+
+    Whatever is left in the server's process group afterwards is killed.
+    """
     if process.poll() is None:
+        headers = {"Authorization": f"token {server.token}"}
+        try:
+            for kernel in httpx.get(f"{server.url}api/kernels", headers=headers, timeout=10).json():
+                httpx.delete(f"{server.url}api/kernels/{kernel['id']}", headers=headers, timeout=30)
+        except (httpx.HTTPError, ValueError, TypeError, KeyError):
+            pass  # the server's own shutdown stops its kernels too
         process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=15)
@@ -216,10 +225,23 @@ def browser() -> Iterator[object]:
 
 
 def run_cell(page, index: int) -> object:
-    """Click into cell ``index`` and run it (Shift+Enter); the cell's locator."""
+    """Click into cell ``index`` and run it with Shift+Enter, once the kernel is idle; the cell's locator.
+
+    A key press that lands while the notebook is still laying out its cells is lost (the prompt stays
+    ``[ ]:``); it is pressed again then, never while the cell runs or has run.
+    """
+    expect(page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]')).to_have_count(1)
     cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
-    cell.locator(".cm-content").click()
-    page.keyboard.press("Shift+Enter")
+    prompt = cell.locator(".jp-InputPrompt")
+    for attempt in range(3):
+        cell.locator(".cm-content").click()
+        page.keyboard.press("Shift+Enter")
+        try:
+            expect(prompt).not_to_have_text("[ ]:", timeout=10_000)
+            break
+        except AssertionError:
+            if attempt == 2:
+                raise
     return cell
 
 
@@ -236,26 +258,27 @@ def test_a_notebook_run_in_notebook_7_shows_its_panel_notifies_when_hidden_and_a
     write_notebook(lab.root / NOTEBOOK, CELLS)
     expect.set_options(timeout=WAIT_MS)
     context = browser.new_context(
-        viewport={"width": 1400, "height": 900}, accept_downloads=True, permissions=["notifications"], base_url=lab.url
+        viewport={"width": 1600, "height": 1000}, accept_downloads=True, permissions=["notifications"], base_url=lab.url
     )
     context.set_default_timeout(WAIT_MS)
     context.add_init_script(NOTIFICATION_STUB)
     ARTIFACTS.mkdir(exist_ok=True)
+    for old in ARTIFACTS.glob("failure-*.png"):
+        old.unlink()
     try:
         # 1. Notebook 7 runs %%amc through the server's kernel; the panel is a widget, not its text fallback.
         notebook = context.new_page()
         notebook.goto(f"notebooks/{NOTEBOOK}?token={lab.token}")
         expect(notebook.locator(".jp-Notebook .jp-Cell")).to_have_count(len(CELLS))
-        run_cell(notebook, 0)
-        expect(notebook.locator(".jp-Notebook .jp-Cell").nth(0).locator(".jp-InputPrompt")).to_contain_text("[1]")
+        expect(run_cell(notebook, 0).locator(".jp-InputPrompt")).to_have_text("[1]:")
         reach_cell = run_cell(notebook, 1)
         panel = finished_panel(reach_cell)
         expect(panel.locator(".widget-html").first).to_contain_text("amcsandbox01")
         expect(panel.locator(".widget-html").first).to_contain_text("execution")
         expect(panel.locator("[data-amc-notifier]")).to_have_count(1)  # the anywidget ES module rendered
-        outputs = reach_cell.locator(".jp-OutputArea-output")
-        expect(outputs.first).not_to_contain_text("AMC status panel for")  # the text/plain stand-in
-        expect(outputs.first).not_to_contain_text("[amc]")  # TextStatus lines
+        outputs = reach_cell.locator(".jp-OutputArea")
+        expect(outputs).not_to_contain_text("AMC status panel for")  # the panel's text/plain stand-in
+        expect(outputs).not_to_contain_text("[amc]")  # TextStatus lines
         assert notebook.evaluate("window.__amcNotifications.length") == 0, "a notification while the page is visible"
 
         # 2. A click on the panel asks the permission once; with the page hidden, the next end notifies.
@@ -308,6 +331,10 @@ def test_a_notebook_run_in_notebook_7_shows_its_panel_notifies_when_hidden_and_a
         assert download.suggested_filename == f"amc-{reach.short_id}.csv"
         with open(download.path(), newline="", encoding="utf-8") as handle:
             downloaded = list(csv.reader(handle))
+    except BaseException:
+        for number, page in enumerate(context.pages):  # what the browser showed, for the failure report
+            page.screenshot(path=str(ARTIFACTS / f"failure-{number}.png"))
+        raise
     finally:
         context.close()
     assert downloaded[0] == list(expected.columns)

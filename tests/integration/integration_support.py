@@ -120,3 +120,37 @@ def query_until_killed(environ: dict[str, str]) -> None:
     os.environ.update(environ)
     session = Session()
     session.run(session.prepare(QUERY, instance=INSTANCE_ID, **WINDOW))
+
+
+WEEKS = {"start": "2025-01-06", "end": "2025-03-30"}
+"""Twelve Monday-to-Monday weeks of :data:`SERVED_DATA`."""
+
+
+def backfill_request(sql: str = QUERY, *, concurrency: int = 3, **window: str) -> Any:
+    """A weekly backfill of ``sql`` on the served instance (over :data:`WEEKS` unless ``window`` says)."""
+    from amc_magic.backfill import BackfillRequest
+
+    return BackfillRequest(sql, {}, instances=(INSTANCE_ID,), every="week", concurrency=concurrency, **(window or WEEKS))
+
+
+def backfill_in_process(environ: dict[str, str], sql: str, barrier: Any, results: Any) -> None:
+    """Run a weekly backfill of ``sql`` once every process is ready; report ``("ok", rows)`` or the error."""
+    try:
+        os.environ.update(environ)
+        session = Session()
+        try:
+            plan = session.plan_backfill(backfill_request(sql))
+            barrier.wait(timeout=30)
+            frame = session.wait(session.start_backfill(plan, recheck=0.1))
+        finally:
+            session.close()
+        results.put(("ok", len(frame)))
+    except Exception:
+        results.put(("error", traceback.format_exc()))
+
+
+def backfill_until_killed(environ: dict[str, str]) -> None:
+    """Run the weekly backfill of :data:`QUERY`; the test kills this process halfway."""
+    os.environ.update(environ)
+    session = Session()
+    session.wait(session.start_backfill(session.plan_backfill(backfill_request())))

@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-TERMINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "CANCELLED", "REJECTED"})
-KNOWN_STATUSES = TERMINAL_STATUSES | {"PENDING", "RUNNING", "PUBLISHING"}
+from amc_magic.statuses import AMC_TERMINAL, AmcStatus
+
+TERMINAL_STATUSES = AMC_TERMINAL
+KNOWN_STATUSES = frozenset(AmcStatus)
 
 
 @dataclass(frozen=True)

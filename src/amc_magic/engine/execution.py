@@ -160,7 +160,7 @@ class ExecutionRun:
 
     async def _submit(self, request: ExecutionRequest) -> ExecutionResult:
         ctx = self._ctx
-        mark = new_mark() if request.sql is not None else None
+        mark = (request.mark or new_mark()) if request.sql is not None else None
         body = request.body(mark)
         async with contextlib.AsyncExitStack() as slot:
             await self._take_slot(slot)

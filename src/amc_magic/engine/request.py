@@ -11,14 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from amc_magic.client.models import InstanceRef
 from amc_magic.errors import OptionError
-from amc_magic.windows import TimeWindow
+from amc_magic.windows import TimeWindow, local_time_text
 
 MARK_PREFIX = "-- amc-magic:"
-_AMC_LOCAL_TIME = "%Y-%m-%dT%H:%M:%S"
 
 
 def new_mark() -> str:
@@ -48,6 +46,8 @@ class ExecutionRequest:
         parameter_values: values for the workflow's ``CUSTOM_PARAMETER``s.
         options: further body fields passed through as they are, e.g.
             ``{"requireSyntheticData": True}`` for a sandbox instance.
+        mark: the mark to append to ad-hoc SQL (default: a fresh one per create); a caller that
+            records it before submitting can find the execution again after a crash.
     """
 
     instance: InstanceRef
@@ -60,6 +60,7 @@ class ExecutionRequest:
     window: TimeWindow | None = None
     parameter_values: Mapping[str, Any] = field(default_factory=dict)
     options: Mapping[str, Any] = field(default_factory=dict)
+    mark: str | None = None
 
     def __post_init__(self) -> None:
         if (self.sql is None) == (self.workflow_id is None):
@@ -93,6 +94,4 @@ class ExecutionRequest:
         return body
 
     def _local(self, moment: datetime) -> str:
-        if moment.tzinfo is not None:
-            moment = moment.astimezone(ZoneInfo(self.time_zone or "UTC"))
-        return moment.strftime(_AMC_LOCAL_TIME)
+        return local_time_text(moment, self.time_zone or "UTC")

@@ -13,6 +13,7 @@ from sqlglot.errors import TokenError
 from sqlglot.tokens import Tokenizer
 
 from amc_magic.errors import WindowError
+from amc_magic.windows import local_time_text
 
 CACHE_KEY_VERSION = 1
 
@@ -46,12 +47,11 @@ def zone_info(time_zone: str) -> ZoneInfo:
 
 
 def wall_time(value: dt.datetime | None, time_zone: str) -> str | None:
-    """Return the clock time AMC is sent for a window bound: aware values are read in ``time_zone``."""
+    """Return the clock time AMC is sent for a window bound (:func:`amc_magic.windows.local_time_text`)."""
     if value is None:
         return None
-    if value.tzinfo is not None:
-        value = value.astimezone(zone_info(time_zone)).replace(tzinfo=None)
-    return value.isoformat()
+    zone_info(time_zone)  # an unknown zone is a WindowError here too
+    return local_time_text(value, time_zone)
 
 
 def json_default(value: Any) -> Any:

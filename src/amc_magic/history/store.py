@@ -332,6 +332,29 @@ class HistoryStore:
             )
         result_files.keep_copy(stored["sha256"], stored["parquet"])  # large results: a copy on this machine
 
+    def note_mark(self, local_id: str, mark: str) -> None:
+        """Record the mark the create request's SQL carries (in ``options``), before it is sent.
+
+        Whoever finds the row without an AMC id after its claimant died looks for that mark among
+        the instance's executions, so an execution AMC accepted is followed, never submitted twice.
+        """
+        with write_transaction(self.engine) as conn:
+            record = queries.execution_by_id(conn, local_id)
+            options = {**(record.options or {}), "mark": mark}
+            conn.execute(sa.update(t.executions).where(_executions.id == local_id).values(options=options))
+
+    def abandon_unsubmitted(self, local_id: str, reason: str) -> bool:
+        """Mark a ``CREATING`` row that has no AMC id ``ABANDONED`` (its claimant is known to be gone).
+
+        Returns:
+            False when the row got its AMC id or a final status meanwhile (nothing changes then).
+        """
+        creating = _executions.status == ExecutionStatus.CREATING.value
+        return self._update(
+            local_id, creating, _executions.amc_execution_id.is_(None),
+            status=ExecutionStatus.ABANDONED.value, status_reason=reason, finished_at=self._clock(),
+        )
+
     def abandon_stale(self) -> int:
         """Mark ``CREATING`` rows that got no AMC id within ``stale_after`` as ``ABANDONED``; returns how many."""
         with write_transaction(self.engine) as conn:
