@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime
 import pandas as pd
 import pytest
 
-from amc_magic.backfill import BackfillRequest, combine, plan_backfill
+from amc_magic.backfill import BackfillRequest, plan_backfill
+from amc_magic.backfill_job import combine
 from amc_magic.errors import BackfillError, OptionError
 from amc_magic.history import HistoryStore
 from amc_magic.sandbox.app import create_app

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from amc_magic.cli import build_parser
-from amc_magic.magics import LINE_COMMANDS, AMCMagic
+from amc_magic.line_commands import LINE_COMMANDS
+from amc_magic.magics import AMCMagic
 from amc_magic.options import OPTION_HELP
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")

@@ -26,7 +26,7 @@ from .executions import ViewFactory
 from .session import Session
 
 if TYPE_CHECKING:
-    from .backfill import BackfillJob
+    from .backfill_job import BackfillJob
 
 Progress = Literal["text", "none"]
 

@@ -12,12 +12,24 @@ import keyword
 import math
 import shlex
 from dataclasses import dataclass, field
-from typing import Literal
+from enum import StrEnum
 
 from .errors import OptionError
 
-CacheMode = Literal["true", "false", "refresh"]
-ValidateMode = Literal["true", "false", "only"]
+class CacheMode(StrEnum):
+    """``cache=``: reuse an identical result or running execution, run again, or neither."""
+
+    TRUE = "true"
+    FALSE = "false"
+    REFRESH = "refresh"
+
+
+class ValidateMode(StrEnum):
+    """``validate=``: check before submitting, skip the checks, or only render and check."""
+
+    TRUE = "true"
+    FALSE = "false"
+    ONLY = "only"
 
 OPTION_HELP: dict[str, str] = {
     "instance": "AMC instance id, or `sandbox` for the built-in emulator (default: AMCMagic.default_instance); a,b runs on each.",
@@ -53,8 +65,8 @@ class CellOptions:
     tz: str = "UTC"
     window: str | None = None
     wait: bool = True
-    cache: CacheMode = "true"
-    validate: ValidateMode = "true"
+    cache: CacheMode = CacheMode.TRUE
+    validate: ValidateMode = ValidateMode.TRUE
     timeout: float | None = None
     every: str | None = None
     week_start: str = "monday"
@@ -74,34 +86,66 @@ class CellOptions:
         return self.every is not None or "," in (self.instance or "")
 
 
+@dataclass(frozen=True)
+class Words:
+    """A magic line split by the one grammar every ``%%amc`` and ``%amc`` line follows.
+
+    ``word word key=value "quoted word" key="quoted value"``: shell-style words; a word with ``=``
+    is an assignment (the key before the first ``=``), any other word is positional.
+
+    Attributes:
+        positional: the words without ``=``, in order.
+        keywords: the assignments, by key.
+        first_is_positional: whether the line starts with a positional word.
+    """
+
+    positional: tuple[str, ...]
+    keywords: dict[str, str]
+    first_is_positional: bool
+
+
+def split_line(line: str, *, where: str, lower_keys: bool = True) -> Words:
+    """Split ``line`` (``where`` names it in errors: ``the %%amc line``, ``%amc run``).
+
+    Args:
+        lower_keys: compare keys case-insensitively (options); False keeps them (parameter names).
+
+    Raises:
+        OptionError: an unclosed quote, or a key given twice.
+    """
+    try:
+        words = shlex.split(line, comments=False, posix=True)
+    except ValueError as exc:
+        raise OptionError(f"Cannot read {where}: {exc}.", hint="Close every quote on the line.") from None
+    positional: list[str] = []
+    keywords: dict[str, str] = {}
+    for word in words:
+        if "=" not in word:
+            positional.append(word)
+            continue
+        key, _, value = word.partition("=")
+        key = key.strip().lower() if lower_keys else key.strip()
+        if key in keywords:
+            raise OptionError(f"{key}= is given twice on {where}.", hint="Give each option once.")
+        keywords[key] = value
+    return Words(tuple(positional), keywords, bool(words) and "=" not in words[0])
+
+
 def parse_line(line: str) -> CellOptions:
     """Parse a magic line into :class:`CellOptions`.
 
     Raises:
         OptionError: on an unknown option, a bad value, a repeated option or a bad variable name.
     """
-    try:
-        words = shlex.split(line, comments=False, posix=True)
-    except ValueError as exc:
-        raise OptionError(f"Cannot read the %%amc line: {exc}.", hint="Close every quote on the magic line.") from None
-
-    var: str | None = None
-    values: dict[str, str] = {}
-    for position, word in enumerate(words):
-        if "=" not in word:
-            if position != 0:
-                raise OptionError(
-                    f"Unexpected word {word!r} on the %%amc line.",
-                    hint="Write the result variable first, then options as key=value: %%amc reach start=2026-03-01",
-                )
-            var = _variable_name(word)
-            continue
-        key, _, value = word.partition("=")
-        key = key.strip().lower()
-        if key in values:
-            raise OptionError(f"Option {key!r} is given twice.", hint="Give each option once.")
-        values[key] = value
-    return _build(var, values)
+    words = split_line(line, where="the %%amc line")
+    extra = words.positional[1:] if words.first_is_positional else words.positional
+    if extra:
+        raise OptionError(
+            f"Unexpected word {extra[0]!r} on the %%amc line.",
+            hint="Write the result variable first, then options as key=value: %%amc reach start=2026-03-01",
+        )
+    var = _variable_name(words.positional[0]) if words.first_is_positional else None
+    return _build(var, words.keywords)
 
 
 def options_from_values(var: str | None, values: dict[str, str]) -> CellOptions:
@@ -147,9 +191,9 @@ def convert_option(key: str, raw: str) -> object:
     if key in ("wait", "sync"):
         return _boolean(key, value)
     if key == "cache":
-        return _choice(key, value, ("true", "false", "refresh"))
+        return CacheMode(_choice(key, value, tuple(CacheMode)))
     if key == "validate":
-        return _choice(key, value, ("true", "false", "only"))
+        return ValidateMode(_choice(key, value, tuple(ValidateMode)))
     if key == "timeout":
         return parse_timeout(raw)
     if key == "every":

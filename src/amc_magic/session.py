@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 
 from .background import BackgroundLoop
 from .connector import Connector, EngineFactory, default_engine_factory
-from .errors import NextStep, NotFoundError, Remedy
 from .executions import Executions, StatusView, ViewFactory
 from .history import ExecutionRecord, HistoryStore
 from .history.offloop import OffLoopHistory
@@ -34,7 +33,8 @@ from .wallclock import utc_now
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .backfill import BackfillJob, BackfillPlan, BackfillRequest
+    from .backfill import BackfillPlan, BackfillRequest
+    from .backfill_job import BackfillJob
     from .job import AmcJob
 
 __all__ = ["Session", "StatusView", "ViewFactory"]
@@ -150,7 +150,7 @@ class Session:
 
     def start_backfill(self, plan: BackfillPlan, **options: Any) -> BackfillJob:
         """Start one execution per period and instance and return the backfill's job at once (``view``, ``cache``, ``timeout``)."""
-        from .backfill import start_backfill
+        from .backfill_job import start_backfill
 
         return start_backfill(self, plan, **options)
 
@@ -177,19 +177,7 @@ class Session:
         Raises:
             NotFoundError: no such execution, or it has no stored result (with what to do).
         """
-        record = self.execution(ref)
-        frame = self.store.load_result(record.id)
-        if frame is not None:
-            return frame
-        if record.is_live or record.status == "SUCCEEDED":
-            state = f"It is still {record.status}." if record.is_live else "Its download did not finish."
-            raise NotFoundError(
-                f"Execution {record.short_id} has no stored result.",
-                hint=state,
-                next_steps=(NextStep(Remedy.ATTACH, record.amc_execution_id or record.short_id),),
-            )
-        ended = f"It ended {record.status}" + (f": {record.status_reason}" if record.status_reason else ".")
-        raise NotFoundError(f"Execution {record.short_id} has no stored result.", hint=ended)
+        return self.executions.stored_result(ref)
 
     def attach(self, ref: str, **options: Any) -> AmcJob:
         """Follow a recorded execution (e.g. after a kernel restart) to its result."""
