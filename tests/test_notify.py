@@ -11,23 +11,10 @@ import sys
 
 import pytest
 
-from amc_magic.engine.events import EventKind, ExecutionEvent
+from amc_magic.engine.events import EventKind
 from amc_magic.notify import Notifier, notice
 from amc_magic.panel import PanelState, StatusPanel, TextStatus
-
-
-class FakeClock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
-
-
-def event(kind, status=None, **fields):
-    values = dict(instance_id="amcsandbox01", execution_id="e-1", status=status, status_reason=None, elapsed=0.0, polls=0)
-    values.update(fields)
-    return ExecutionEvent(kind=kind, **values)
+from panel_support import FakeClock, event
 
 
 @pytest.fixture

@@ -91,27 +91,12 @@ def query(
         BackfillError: some periods of a backfill failed (the others are stored).
     """
     job_session = session or default_session()
+    common = dict(start=start, end=end, window=window, tz=tz, params=params, cache=cache, validate=validate,
+                  timeout=timeout, progress=progress, session=job_session)
     if every is not None or instances is not None:
-        return job_session.wait(backfill(
-            sql, instances=instances or [instance], every=every, week_start=week_start, concurrency=concurrency,
-            start=start, end=end, window=window, tz=tz, params=params, cache=cache, validate=validate,
-            timeout=timeout, progress=progress, session=job_session,
-        ))
-    job = submit(
-        sql,
-        instance=instance,
-        start=start,
-        end=end,
-        window=window,
-        tz=tz,
-        params=params,
-        cache=cache,
-        validate=validate,
-        timeout=timeout,
-        progress=progress,
-        session=job_session,
-    )
-    return job_session.wait(job)
+        many = instances or [instance]
+        return job_session.wait(backfill(sql, instances=many, every=every, week_start=week_start, concurrency=concurrency, **common))
+    return job_session.wait(submit(sql, instance=instance, **common))
 
 
 def submit(

@@ -8,7 +8,6 @@ share one small synthetic dataset, generated once per test session into a tempor
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,17 +26,6 @@ if str(_HISTORY_TESTS) not in sys.path:  # history_support, for us and for spawn
 from integration_support import SERVED_DATA  # noqa: E402
 
 
-def _load_history_fixtures() -> Any:
-    spec = importlib.util.spec_from_file_location("history_fixtures", _HISTORY_TESTS / "conftest.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_history_fixtures = _load_history_fixtures()
-db_url = _history_fixtures.db_url
-postgres_url = _history_fixtures.postgres_url
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,6 @@ a schema of its own on the PostgreSQL server named by ``AMC_MAGIC_TEST_PG_URL``)
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
 import sys
 from pathlib import Path
@@ -31,17 +30,6 @@ for directory in (_HISTORY_TESTS, _HERE):
 from server_support import SECRETS  # noqa: E402
 
 
-def _load_history_fixtures() -> Any:
-    spec = importlib.util.spec_from_file_location("history_fixtures_for_server", _HISTORY_TESTS / "conftest.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_history_fixtures = _load_history_fixtures()
-db_url = _history_fixtures.db_url
-postgres_url = _history_fixtures.postgres_url
 
 
 @pytest.hookimpl(tryfirst=True)

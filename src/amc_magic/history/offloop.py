@@ -30,11 +30,13 @@ class OffLoopHistory:
         workers: threads for store calls; one blocked call leaves the others free.
     """
 
-    def __init__(self, open_store: Callable[[], HistoryStore], *, workers: int = WORKER_THREADS) -> None:
+    def __init__(
+        self, open_store: Callable[[], HistoryStore], *, workers: int = WORKER_THREADS, name: str = "amc-magic-history"
+    ) -> None:
         self._open_store = open_store
         self._store: HistoryStore | None = None
         self._lock = threading.Lock()
-        self._executor = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="amc-magic-history")
+        self._executor = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix=name)
 
     @property
     def store(self) -> HistoryStore:
@@ -46,12 +48,16 @@ class OffLoopHistory:
 
     async def run(self, call: Callable[[HistoryStore], T]) -> T:
         """Run ``call(store)`` in a worker thread and return its result."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(_apply, self, call))
+        return await self.call(_apply, self, call)
 
-    def close(self) -> None:
-        """Finish queued calls, stop the worker threads, and close the store if it was opened."""
-        self._executor.shutdown(wait=True)
+    async def call(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run ``function(*args, **kwargs)`` in a worker thread (any blocking work beside the store's)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(function, *args, **kwargs))
+
+    def close(self, *, wait: bool = True) -> None:
+        """Stop the worker threads (after queued calls, unless ``wait`` is False), and close the store if opened."""
+        self._executor.shutdown(wait=wait, cancel_futures=not wait)
         with self._lock:
             store, self._store = self._store, None
         if store is not None:

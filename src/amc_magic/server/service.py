@@ -9,15 +9,13 @@ not of the server's start.
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
-import functools
 import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
 from amc_magic.history import HistoryStore
+from amc_magic.history.offloop import OffLoopHistory
 from amc_magic.wallclock import utc_now
 
 T = TypeVar("T")
@@ -48,21 +46,16 @@ class ServerService:
         shares_embedded_sandbox: bool = False,
     ) -> None:
         self.shares_embedded_sandbox = shares_embedded_sandbox
-        self._open_store = open_store
         self._open_session = open_session or _default_session
         self.clock = clock
-        self._store: HistoryStore | None = None
+        self._history = OffLoopHistory(open_store, workers=workers, name="amc-magic-server")
         self._session: Any = None
         self._lock = threading.Lock()
-        self._executor = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="amc-magic-server")
 
     @property
     def store(self) -> HistoryStore:
         """The history store, opened now if needed (call off the IOLoop)."""
-        with self._lock:
-            if self._store is None:
-                self._store = self._open_store()
-            return self._store
+        return self._history.store
 
     @property
     def session(self) -> Any:
@@ -75,19 +68,15 @@ class ServerService:
 
     async def call(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``function(*args, **kwargs)`` in a worker thread and return its result."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(function, *args, **kwargs))
+        return await self._history.call(function, *args, **kwargs)
 
     def close(self) -> None:
         """Close the session (executions keep running on AMC) and the store; stop the threads."""
         with self._lock:
-            session, store = self._session, self._store
-            self._session = self._store = None
+            session, self._session = self._session, None
         if session is not None:
             session.close()
-        elif store is not None:
-            store.close()
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._history.close(wait=False)
 
 
 def _default_session(store: HistoryStore) -> Any:

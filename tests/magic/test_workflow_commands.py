@@ -18,7 +18,6 @@ from typing import Any
 import pandas as pd
 import pytest
 from IPython.core.interactiveshell import ExecutionResult, InteractiveShell
-from traitlets.config import Config
 
 from amc_magic.errors import AmcMagicError, ConfigurationError, NotFoundError, OptionError
 from amc_magic.magics import AMCMagic
@@ -87,21 +86,6 @@ class Harness:
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("workflow-commands-data")
-
-
-@pytest.fixture(scope="module")
-def shell(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InteractiveShell]:
-    """A fresh IPython shell for the module with the magic loaded."""
-    config = Config()
-    config.HistoryManager.hist_file = ":memory:"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("IPYTHONDIR", str(tmp_path_factory.mktemp("ipython")))
-        InteractiveShell.clear_instance()
-        ipython = InteractiveShell.instance(config=config)
-        ipython.run_line_magic("load_ext", "amc_magic")
-        yield ipython
-        ipython.run_line_magic("unload_ext", "amc_magic")
-        InteractiveShell.clear_instance()
 
 
 @pytest.fixture
