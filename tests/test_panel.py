@@ -157,3 +157,18 @@ def test_text_status_prints_the_failure_hint_once(clock):
     printed = out.getvalue()
     assert printed.count("FAILED") == 1
     assert "hint: data may be incomplete" in printed
+
+
+def test_an_eta_from_earlier_runs_shows_until_the_end(clock):
+    from amc_magic.engine.eta import Eta
+
+    eta = Eta(low=600.0, high=1080.0, expected=840.0, runs=5)
+    stream = io.StringIO()
+    text = TextStatus("amcsandbox01", stream=stream, clock=clock)
+    text.update(event(EventKind.SUBMITTED, "PENDING", eta=eta))
+    panel = StatusPanel("amcsandbox01", clock=clock)
+    panel.update(event(EventKind.STATUS, "RUNNING", eta=eta))
+    assert "ETA 14m 00s (10m 00s-18m 00s, from 5 runs)" in stream.getvalue()
+    assert "ETA 14m" in panel.timing.value
+    panel.update(event(EventKind.DONE, "SUCCEEDED", rows=3, columns=2))
+    assert "ETA" not in panel.timing.value

@@ -254,3 +254,30 @@ def test_cancelling_a_follower_leaves_the_leaders_execution_running(tmp_path, da
         assert creates(sandbox) == 1
     finally:
         session.close()
+
+
+def test_an_eta_is_predicted_from_earlier_runs_of_the_same_query(tmp_path, data_dir):
+    session, _ = make_session(tmp_path, data_dir, run_seconds=0.3)
+
+    def started(prepared):
+        job = session.start(prepared)
+        for _ in range(500):
+            if job.handle is not None:
+                break
+            threading.Event().wait(0.01)
+        return job
+
+    try:
+        first = started(session.prepare(REACH, start="2025-02-01", end="2025-02-07"))
+        assert first.eta is None  # nothing to predict from yet
+        first.result(30)
+        for start, end in [("2025-02-08", "2025-02-14"), ("2025-02-15", "2025-02-21")]:
+            session.run(session.prepare(REACH, start=start, end=end))
+        job = started(session.prepare(REACH, start="2025-02-22", end="2025-02-28"))
+        assert job.eta is not None and job.eta.runs == 3 and job.eta.low <= job.eta.expected <= job.eta.high
+        assert not job.result(30).empty
+        unrelated = started(session.prepare(REACH.replace("COUNT(DISTINCT user_id)", "COUNT(*)"), start="2025-02-01", end="2025-02-07"))
+        assert unrelated.eta is None  # another template has its own history
+        unrelated.result(30)
+    finally:
+        session.close()

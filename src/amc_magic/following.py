@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 
+from .engine.eta import Eta, PastRun, estimate_eta
 from .errors import AmcApiError, ExecutionCancelled, ExecutionFailed, NextStep, Remedy, ServerError, TransportError
 from .history import ExecutionRecord, ExecutionStatus, leases
 from .recording import StoreRecorder
@@ -80,7 +81,8 @@ class Follower:
         mark = new_mark()
         await self._history.run(lambda store: store.note_mark(record.id, mark))  # durable before the create is sent
         recorder = StoreRecorder(self._history, record.id, lease=self.lease)
-        handle = engine.submit(prepared.request(mark), recorder=recorder, subscribers=subscribers(view), timeout=timeout)
+        eta = await self.predict(prepared.target.instance_id, prepared.sql_template, prepared.window)
+        handle = engine.submit(prepared.request(mark), recorder=recorder, subscribers=subscribers(view), timeout=timeout, eta=eta)
         return await self._await_handle(handle, recorder, job, view)
 
     async def follow(
@@ -114,6 +116,12 @@ class Follower:
             recorder.stop()
             await asyncio.shield(self._release_lease(recorder.local_id))
         return result.frame
+
+    async def predict(self, instance_id: str, sql_template: str, window: Any) -> Eta | None:
+        """When a run should end, from the earlier runs of the same template on the same instance (None: too few)."""
+        past = await self._history.run(lambda store: store.past_durations(instance_id, sql_template))
+        seconds = (window.end - window.start).total_seconds() if window.start and window.end else None
+        return estimate_eta([PastRun(duration, length) for duration, length in past], seconds)
 
     async def take_lease(self, local_id: str) -> bool:
         """Take the execution's lease: free, expired, ours, or held by a process of this machine that exited."""

@@ -70,6 +70,12 @@ class AmcJob:
         self._known_execution_id = execution_id
 
     @property
+    def eta(self) -> Any:
+        """When the execution is expected to end (an :class:`~amc_magic.engine.eta.Eta`, seconds
+        after its creation), predicted from earlier runs of the same query; None without enough of them."""
+        return self._handle.eta if self._handle is not None else None
+
+    @property
     def handle(self) -> ExecutionHandle | None:
         """The engine's handle, while this job follows an execution itself."""
         return self._handle

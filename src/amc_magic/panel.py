@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from typing import TextIO
 
 from .durations import format_duration
+from .engine.eta import Eta
 from .engine.events import EventKind, ExecutionEvent
 from .errors import AmcMagicError
 from .wording import NOTEBOOK, full_hint
@@ -58,6 +59,7 @@ class PanelState:
     columns: int | None = None
     finished: bool = False
     note: str | None = None
+    eta: Eta | None = None  # when the execution should end, predicted from earlier runs
 
 
 def fold(state: PanelState, event: ExecutionEvent, now: float) -> PanelState:
@@ -86,6 +88,7 @@ def fold(state: PanelState, event: ExecutionEvent, now: float) -> PanelState:
         rows=event.rows if event.rows is not None else state.rows,
         columns=event.columns if event.columns is not None else state.columns,
         finished=state.finished or event.kind in TERMINAL_KINDS,
+        eta=event.eta or state.eta,
     )
 
 
@@ -113,6 +116,8 @@ def summary_line(state: PanelState, now: float) -> str:
     if state.execution_id:
         parts.append(state.execution_id)
     parts.append(f"{state.status} after {format_duration(elapsed_now(state, now))}")
+    if state.eta is not None and not state.finished:
+        parts.append(eta_text(state.eta))
     if state.rows is not None and state.columns is not None:
         parts.append(f"{state.rows:,} rows x {state.columns} columns")
     if state.note:
@@ -123,6 +128,14 @@ def summary_line(state: PanelState, now: float) -> str:
     if state.hint and state.status not in ("SUCCEEDED", "CACHED"):
         line += _detail("hint", state.hint)
     return line
+
+
+def eta_text(eta: Eta) -> str:
+    """``ETA 14m (10m-18m, from 5 runs)``: the expected end and its range, after the creation."""
+    return (
+        f"ETA {format_duration(eta.expected)} ({format_duration(eta.low)}-{format_duration(eta.high)}, "
+        f"from {eta.runs} run{'s' if eta.runs != 1 else ''})"
+    )
 
 
 def _detail(label: str, text: str) -> str:
@@ -214,6 +227,8 @@ class StatusPanel:
     def _timing_html(self) -> str:
         now = self._clock()
         text = f"elapsed {format_duration(elapsed_now(self.state, now))}"
+        if self.state.eta is not None and not self.state.finished:
+            text += f" &middot; {eta_text(self.state.eta)}"
         if self.state.polled_at is not None and not self.state.finished:
             text += f" &middot; last poll {format_duration(now - self.state.polled_at)} ago"
         if self.state.polls:

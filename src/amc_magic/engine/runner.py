@@ -61,6 +61,11 @@ class ExecutionHandle:
         return self._run.status_reason
 
     @property
+    def eta(self) -> Eta | None:
+        """When the execution is expected to end (seconds after its creation), if predicted."""
+        return self._run.eta
+
+    @property
     def polls(self) -> int:
         """Status calls made so far."""
         return self._run.polls

@@ -249,6 +249,35 @@ class HistoryStore:
             if claimed is not None:
                 return claimed
 
+    def past_durations(self, instance_id: str, sql_template: str, *, limit: int = 20) -> list[tuple[float, float | None]]:
+        """How long the latest successful runs of ``sql_template`` on ``instance_id`` took.
+
+        Returns:
+            ``(seconds from submission to the end, window length in seconds or None)``, newest first.
+        """
+        query = (
+            sa.select(_executions.submitted_at, _executions.finished_at, _executions.window_start, _executions.window_end)
+            .where(
+                _executions.instance_id == instance_id,
+                _executions.sql_template == sql_template,
+                _executions.status == ExecutionStatus.SUCCEEDED.value,
+                _executions.submitted_at.is_not(None),
+                _executions.finished_at.is_not(None),
+            )
+            .order_by(_executions.finished_at.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            (
+                (row.finished_at - row.submitted_at).total_seconds(),
+                (row.window_end - row.window_start).total_seconds() if row.window_start and row.window_end else None,
+            )
+            for row in rows
+            if row.finished_at > row.submitted_at
+        ]
+
     def count_live(self, instance_id: str) -> int:
         """How many executions of ``instance_id`` are live (stale ``CREATING`` rows do not count)."""
         with self.engine.connect() as conn:
