@@ -146,7 +146,8 @@ def test_relative_windows_are_cached_per_day(tmp_path, data_dir):
 def test_an_unknown_instance_says_how_to_connect(session):
     with pytest.raises(ConfigurationError) as info:
         session.prepare(REACH, instance="amc1abcd2ef")
-    assert "%amc connect amc1abcd2ef" in info.value.hint
+    assert NextStep(Remedy.CONNECT, instance_id="amc1abcd2ef") in info.value.next_steps
+    assert "%amc connect amc1abcd2ef" in str(info.value)
 
 
 def test_result_of_a_failed_execution_explains(session):

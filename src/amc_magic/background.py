@@ -15,7 +15,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
@@ -67,13 +67,9 @@ class BackgroundLoop:
             coro.close()
             raise RuntimeError("BackgroundLoop.run() was called from its own loop thread; await the coroutine instead")
         tracked = _Tracked(coro, self.loop)
-        try:
+        # The interrupt may land anywhere in this block, even before the task exists.
+        with cancelled_on_interrupt(tracked.cancel, tracked.finished.wait):
             return self.submit(tracked.run()).result(timeout)
-        except KeyboardInterrupt:
-            # The interrupt may land anywhere in this block, even before the task exists.
-            tracked.cancel()
-            tracked.finished.wait(CANCEL_GRACE_SECONDS)
-            raise
 
     def close(self) -> None:
         """Stop the loop and its thread (pending tasks are cancelled)."""
@@ -96,6 +92,17 @@ class BackgroundLoop:
             thread.join(CANCEL_GRACE_SECONDS)
         if not loop.is_running():
             loop.close()
+
+
+@contextlib.contextmanager
+def cancelled_on_interrupt(cancel: Callable[[], object], wait: Callable[[float], object]) -> Iterator[None]:
+    """On a ``KeyboardInterrupt`` inside the block: ``cancel()``, give it the grace period to clean up, re-raise."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        cancel()
+        wait(CANCEL_GRACE_SECONDS)
+        raise
 
 
 class _Tracked(Generic[T]):

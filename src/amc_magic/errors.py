@@ -49,14 +49,21 @@ class Remedy(enum.StrEnum):
     """Render and check the SQL without submitting it."""
     SKIP_CHECKS = "skip_checks"
     """Submit without the local checks and let AMC decide."""
+    LIST_HISTORY = "list_history"
+    """See the recent executions and backfills, with their ids."""
+    LIST_WORKFLOWS = "list_workflows"
+    """See the saved workflows, with their ids."""
+    CONNECT = "connect"
+    """Connect the instance once (its advertiser and marketplace ids are remembered)."""
 
 
 @dataclass(frozen=True)
 class NextStep:
-    """A :class:`Remedy`, and the execution it applies to (if any)."""
+    """A :class:`Remedy`, and the execution or instance it applies to (if any)."""
 
     remedy: Remedy
     execution_id: str | None = None
+    instance_id: str | None = None
 
 
 class AmcMagicError(Exception):

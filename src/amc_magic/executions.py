@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from .background import CANCEL_GRACE_SECONDS, BackgroundLoop
+from .background import CANCEL_GRACE_SECONDS, BackgroundLoop, cancelled_on_interrupt
 from .errors import NextStep, NotFoundError, Remedy
 from .following import Follower, LeaseTerms, StatusView, ViewFactory
 from .history import ExecutionRecord, ExecutionStatus
@@ -99,12 +99,8 @@ class Executions:
 
     def wait(self, job: AmcJob) -> pd.DataFrame:
         """Block on ``job``; a ``KeyboardInterrupt`` cancels it (on AMC too) and propagates."""
-        try:
+        with cancelled_on_interrupt(job.cancel, job.wait_done):
             return job.result()
-        except KeyboardInterrupt:
-            job.cancel()
-            job.wait_done(CANCEL_GRACE_SECONDS)
-            raise
 
     def track(self, job: AmcJob, future: concurrent.futures.Future[pd.DataFrame]) -> None:
         """Keep ``job`` (running as ``future``) known to this session until it ends."""

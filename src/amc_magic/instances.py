@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .client import Credentials, Endpoints, InstanceRef
-from .errors import ConfigurationError
+from .errors import ConfigurationError, NextStep, Remedy
 from .history import HistoryStore
 from .sandbox.config import ADVERTISER_ID, INSTANCE_ID, MARKETPLACE_ID
 
@@ -87,13 +87,7 @@ def resolve_target(name: str, store: Callable[[], HistoryStore], environ: Mappin
         return embedded_sandbox()
     record = store().get_instance(name)
     if record is None:
-        raise ConfigurationError(
-            f"Unknown AMC instance {name!r}.",
-            hint=(
-                f"Connect it once with `%amc connect {name} advertiser_id=ENTITY... marketplace_id=ATVPDKIKX0DER`, "
-                "or run on the built-in emulator with instance=sandbox."
-            ),
-        )
+        raise ConfigurationError(f"Unknown AMC instance {name!r}.", next_steps=(NextStep(Remedy.CONNECT, instance_id=name),))
     env = os.environ if environ is None else environ
     endpoints = Endpoints.from_env(env)
     if not env.get("AMC_API_URL", "").strip() and record.api_url:

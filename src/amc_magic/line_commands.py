@@ -13,7 +13,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from .errors import OptionError
-from .options import OPTION_HELP, options_from_values, parse_line, split_line
+from .options import OPTION_HELP, options_from_values, split_line, variable_name
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -93,7 +93,7 @@ class LineCommands:
     def _cmd_attach(self, positional: list[str], keywords: dict[str, str]) -> Any:
         _expect(positional, (1, 2), "attach", "ID [VAR]")
         _only(keywords, {"wait", "timeout"}, "attach")
-        options = parse_line(" ".join([*positional[1:], *(f"{k}={v}" for k, v in keywords.items())]))
+        options = options_from_values(_variable(positional), keywords)
         job = self.session.attach(
             positional[0], view_factory=self._views(cancellable=not options.wait), timeout=options.timeout, waited=options.wait
         )
@@ -108,7 +108,7 @@ class LineCommands:
     def _cmd_result(self, positional: list[str], keywords: dict[str, str]) -> Any:
         _expect(positional, (1, 2), "result", "ID [VAR]")
         _only(keywords, set(), "result")
-        var = parse_line(positional[1]).var if len(positional) == 2 else None
+        var = _variable(positional)
         return self._bind(var, self.session.result(positional[0]))
 
     def _cmd_workflows(self, positional: list[str], keywords: dict[str, str]) -> pd.DataFrame:
@@ -134,7 +134,7 @@ class LineCommands:
             raise OptionError(f"version={version_text} is not a version number.", hint=LINE_COMMANDS["run"])
         line_options = {k: v for k, v in keywords.items() if k.lower() in OPTION_HELP and k.lower() not in ("save", "description")}
         overrides = {k: v for k, v in keywords.items() if k.lower() not in OPTION_HELP}
-        var = parse_line(positional[1]).var if len(positional) == 2 else None
+        var = _variable(positional)
         if positional[0].startswith("analyses/"):
             from .analyses import get_analysis
 
@@ -211,7 +211,7 @@ class LineCommands:
         _only(keywords, {"instance"}, "runs")
         from .workflow_commands import pull_workflow_runs
 
-        var = parse_line(positional[1]).var if len(positional) == 2 else None
+        var = _variable(positional)
         frame = pull_workflow_runs(self.session, positional[0], keywords.get("instance") or self.default_instance)
         stored = int(frame["rows"].notna().sum())
         live = int(frame["status"].isin(["PENDING", "RUNNING"]).sum())
@@ -233,6 +233,11 @@ def _typed(kind: str, text: str) -> Any:
     if kind == "bool" and text.lower() in ("true", "false"):
         return text.lower() == "true"
     return text
+
+
+def _variable(positional: list[str]) -> str | None:
+    """The result variable: the word after the command's own argument, if any."""
+    return variable_name(positional[1]) if len(positional) == 2 else None
 
 
 def _expect(positional: list[str], count: int | tuple[int, int], command: str, usage: str) -> None:

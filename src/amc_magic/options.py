@@ -144,7 +144,7 @@ def parse_line(line: str) -> CellOptions:
             f"Unexpected word {extra[0]!r} on the %%amc line.",
             hint="Write the result variable first, then options as key=value: %%amc reach start=2026-03-01",
         )
-    var = _variable_name(words.positional[0]) if words.first_is_positional else None
+    var = variable_name(words.positional[0]) if words.first_is_positional else None
     return _build(var, words.keywords)
 
 
@@ -157,7 +157,12 @@ def options_from_values(var: str | None, values: dict[str, str]) -> CellOptions:
     return _build(var, {key.strip().lower(): str(value) for key, value in values.items()})
 
 
-def _variable_name(word: str) -> str:
+def variable_name(word: str) -> str:
+    """``word`` as the name of a result variable.
+
+    Raises:
+        OptionError: it is not a valid Python identifier (or is a keyword).
+    """
     if not word.isidentifier() or keyword.iskeyword(word):
         raise OptionError(
             f"{word!r} is not a valid Python variable name for the result.",

@@ -1,16 +1,11 @@
 """The application facade behind the magic, the Python API and the CLI.
 
-A :class:`Session` turns a SQL template, a namespace and options into a result in two steps:
-
-1. :meth:`Session.prepare` (in the caller's thread): resolve the instance and the time window,
-   render ``{{name}}`` parameters, run the SQL checks and compute the cache key. Any mistake
-   raises here, before anything is recorded or submitted.
-2. :meth:`Session.start` / :meth:`Session.run`: the one-query protocol
-   (:class:`~amc_magic.executions.Executions`) on the private loop.
-
-It wires the parts and owns their lifecycle: the private loop, the history store (opened on
-first use, and reached off the loop), the :class:`~amc_magic.connector.Connector` from targets to
-engines (which owns the embedded sandbox), and the :class:`~amc_magic.instance_catalog.InstanceCatalog`.
+:meth:`Session.prepare` resolves the instance and window, renders ``{{name}}`` parameters, runs the
+checks and computes the cache key, in the caller's thread: any mistake raises before anything is
+recorded or submitted. :meth:`Session.start` / :meth:`Session.run` hand the prepared query to the
+one-query protocol (:mod:`amc_magic.protocol`) on the private loop. The session wires the parts and
+owns their lifecycle: the loop, the history store (reached off the loop), the
+:class:`~amc_magic.connector.Connector` (engines, the embedded sandbox) and the instance catalog.
 """
 
 from __future__ import annotations

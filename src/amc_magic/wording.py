@@ -21,12 +21,24 @@ NOTEBOOK: Phrasebook = {
     Remedy.ATTACH: lambda step: f"AMC execution {step.execution_id} is not lost: `%amc attach {step.execution_id}` follows it to its result.",
     Remedy.CHECK_ONLY: lambda step: "validate=only shows the rendered query and the checks without submitting.",
     Remedy.SKIP_CHECKS: lambda step: "validate=false lets AMC decide.",
+    Remedy.LIST_HISTORY: lambda step: "`%amc history` lists recent executions and backfills.",
+    Remedy.LIST_WORKFLOWS: lambda step: "`%amc workflows` lists them.",
+    Remedy.CONNECT: lambda step: (
+        f"Connect it once with `%amc connect {step.instance_id} advertiser_id=ENTITY... marketplace_id=ATVPDKIKX0DER`, "
+        "or run on the built-in emulator with instance=sandbox."
+    ),
 }
 
 COMMAND_LINE: Phrasebook = {
     Remedy.ATTACH: lambda step: f"AMC execution {step.execution_id} is not lost: running the same command again follows it to its result (or `%amc attach {step.execution_id}` in a notebook).",
     Remedy.CHECK_ONLY: lambda step: "`amc-magic check FILE.sql` runs the checks without submitting.",
     Remedy.SKIP_CHECKS: lambda step: "--no-validate lets AMC decide.",
+    Remedy.LIST_HISTORY: lambda step: "`amc-magic history` lists recent executions and backfills.",
+    Remedy.LIST_WORKFLOWS: lambda step: "`amc-magic workflows` lists them.",
+    Remedy.CONNECT: lambda step: (
+        f"Connect it once from a notebook with `%amc connect {step.instance_id} advertiser_id=ENTITY... "
+        "marketplace_id=ATVPDKIKX0DER`, or run on the built-in emulator with --instance sandbox."
+    ),
 }
 
 

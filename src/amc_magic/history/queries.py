@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from amc_magic.errors import NotFoundError
+from amc_magic.errors import NextStep, NotFoundError, Remedy
 from amc_magic.history import tables as t
 from amc_magic.history.records import ExecutionRecord, ExecutionStatus, InstanceRecord, WorkflowRecord
 
@@ -123,7 +123,7 @@ def find_execution(conn: sa.Connection, ref: str) -> ExecutionRecord:
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        raise NotFoundError(f"No execution matches {text!r}.", hint="%amc history lists recent executions.")
+        raise NotFoundError(f"No execution matches {text!r}.", next_steps=(NextStep(Remedy.LIST_HISTORY),))
     listed = ", ".join(f"{m.id} (AMC id {m.amc_execution_id or 'none yet'})" for m in matches[:SHOWN_MATCHES])
     more = " and more" if len(matches) > SHOWN_MATCHES else ""
     raise NotFoundError(f"{text!r} matches several executions: {listed}{more}.", hint="Give more of the id.")
@@ -194,7 +194,7 @@ def backfill_executions(conn: sa.Connection, backfill_id: str) -> list[Execution
     """
     text = searchable(backfill_id).lower()
     if not text:
-        raise NotFoundError(f"{backfill_id!r} is not a backfill id.", hint="%amc history lists backfills (bf_...).")
+        raise NotFoundError(f"{backfill_id!r} is not a backfill id (bf_...).", next_steps=(NextStep(Remedy.LIST_HISTORY),))
     ids = conn.execute(
         sa.select(_executions.backfill_id)
         .where(_executions.backfill_id.like(like_prefix(text), escape="\\"))
@@ -202,7 +202,7 @@ def backfill_executions(conn: sa.Connection, backfill_id: str) -> list[Execution
         .limit(SHOWN_MATCHES + 1)
     ).scalars().all()
     if not ids:
-        raise NotFoundError(f"No backfill matches {text!r}.", hint="%amc history lists backfills (bf_...).")
+        raise NotFoundError(f"No backfill matches {text!r}.", next_steps=(NextStep(Remedy.LIST_HISTORY),))
     if len(ids) > 1:
         raise NotFoundError(f"{text!r} matches several backfills: {', '.join(ids[:SHOWN_MATCHES])}.", hint="Give more of the id.")
     query = (

@@ -12,7 +12,7 @@ import secrets
 
 import sqlalchemy as sa
 
-from amc_magic.errors import NotFoundError, OptionError
+from amc_magic.errors import NextStep, NotFoundError, OptionError, Remedy
 from amc_magic.history import tables as t
 from amc_magic.history.queries import SHOWN_MATCHES, like_prefix, searchable, workflow_record
 from amc_magic.history.records import WorkflowRecord
@@ -23,7 +23,8 @@ MAX_NAME_LENGTH = 255
 _WF_PREFIX = re.compile(r"wf_[0-9a-f]{0,12}")
 _UUID_PREFIX = re.compile(r"[0-9a-f][0-9a-f-]{0,35}")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_LOOKUP_HINT = "Give the workflow's name, its wf_ id, its UUID, or the start of either id (%amc workflows lists them)."
+_LOOKUP_HINT = "Give the workflow's name, its wf_ id, its UUID, or the start of either id."
+_LIST = (NextStep(Remedy.LIST_WORKFLOWS),)
 _w = t.workflows.c
 
 
@@ -44,7 +45,7 @@ def find_workflow(conn: sa.Connection, ref: str) -> WorkflowRecord:
     text = searchable(ref)
     shown = _shown(ref)
     if not text or len(text) > MAX_NAME_LENGTH:
-        raise NotFoundError(f"No workflow matches {shown}.", hint=_LOOKUP_HINT)
+        raise NotFoundError(f"No workflow matches {shown}.", hint=_LOOKUP_HINT, next_steps=_LIST)
     lowered = text.lower()
     for condition in (_w.id == lowered, _w.workflow_id == text, _w.name == text, _w.workflow_id == lowered):
         row = conn.execute(sa.select(t.workflows).where(condition).limit(1)).first()
@@ -56,19 +57,20 @@ def find_workflow(conn: sa.Connection, ref: str) -> WorkflowRecord:
                 f"No workflow matches {shown}: a wf_ id is wf_ followed by 12 lowercase hex digits "
                 "(such as wf_0123456789ab).",
                 hint=_LOOKUP_HINT,
+                next_steps=_LIST,
             )
         column = _w.workflow_id
     elif _UUID_PREFIX.fullmatch(lowered):
         column = _w.id
     else:
         hint = "A UUID has 32 hex digits in groups of 8-4-4-4-12. " if len(lowered) == 36 else ""
-        raise NotFoundError(f"No workflow matches {shown}.", hint=hint + _LOOKUP_HINT)
+        raise NotFoundError(f"No workflow matches {shown}.", hint=hint + _LOOKUP_HINT, next_steps=_LIST)
     query = sa.select(t.workflows).where(column.like(like_prefix(lowered), escape="\\")).order_by(_w.name)
     matches = [workflow_record(row) for row in conn.execute(query.limit(SHOWN_MATCHES + 1))]
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        raise NotFoundError(f"No workflow matches {shown}.", hint=_LOOKUP_HINT)
+        raise NotFoundError(f"No workflow matches {shown}.", hint=_LOOKUP_HINT, next_steps=_LIST)
     listed = ", ".join(f"{m.name!r} ({m.workflow_id}, {m.id})" for m in matches[:SHOWN_MATCHES])
     more = " and more" if len(matches) > SHOWN_MATCHES else ""
     raise NotFoundError(f"{shown} matches several workflows: {listed}{more}.", hint="Give more of the id, or the name.")

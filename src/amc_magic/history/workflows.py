@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +27,14 @@ from amc_magic.history.database import dialect_insert, write_transaction
 from amc_magic.history.queries import searchable, workflow_record
 from amc_magic.history.records import WorkflowRecord, utc_now
 from amc_magic.history.workflow_ids import WORKFLOW_ID_PATTERN, check_name, find_workflow, new_workflow_id
+from amc_magic.history.workflow_versions import (
+    SavedVersion,
+    WorkflowSummary,
+    WorkflowSync,
+    WorkflowVersion,
+    record_version,
+    version_record,
+)
 
 __all__ = [
     "WORKFLOW_ID_PATTERN",
@@ -45,52 +52,6 @@ __all__ = [
 _SAVE_ATTEMPTS = 5
 _w = t.workflows.c
 _v = t.workflow_versions.c
-
-
-@dataclass(frozen=True)
-class WorkflowVersion:
-    """One numbered version of a workflow: its SQL template, declared parameters and options.
-
-    ``parameters`` are ``{"name", "type", "default"}`` objects in order of first use: the
-    placeholder expression, the Python type name of the value it had (``"int"``, ``"list[str]"``,
-    None when unknown) and that value as JSON data.
-    """
-
-    workflow_id: str
-    version: int
-    sql_template: str
-    parameters: list[dict[str, Any]]
-    options: dict[str, Any]
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class SavedVersion:
-    """What :meth:`WorkflowStore.save_version` did: the workflow, its newest version, and whether it is new."""
-
-    workflow: WorkflowRecord
-    version: WorkflowVersion
-    created: bool
-
-
-@dataclass(frozen=True)
-class WorkflowSync:
-    """The version of a workflow last sent to an AMC instance, and when."""
-
-    workflow_id: str
-    instance_id: str
-    version: int
-    synced_at: datetime
-
-
-@dataclass(frozen=True)
-class WorkflowSummary:
-    """A workflow with its number of versions and its newest execution's time and status."""
-
-    workflow: WorkflowRecord
-    versions: int
-    last_run: datetime | None
-    last_status: str | None
 
 
 class WorkflowStore:
@@ -169,13 +130,13 @@ class WorkflowStore:
             raise NotFoundError(
                 f"The workflow has no version {version}: {known}.", hint="Leave version= out for the newest."
             )
-        return _version(row)
+        return version_record(row)
 
     def list_versions(self, workflow_id: str) -> list[WorkflowVersion]:
         """Return every version of the workflow whose UUID is ``workflow_id``, oldest first."""
         query = sa.select(t.workflow_versions).where(_v.workflow_id == searchable(workflow_id)).order_by(_v.version)
         with self.engine.connect() as conn:
-            return [_version(row) for row in conn.execute(query)]
+            return [version_record(row) for row in conn.execute(query)]
 
     def list_summaries(self) -> list[WorkflowSummary]:
         """Return every workflow by name, with its version count and newest execution."""
@@ -328,64 +289,6 @@ class WorkflowStore:
             conn.execute(sa.update(t.workflows).where(_w.id == workflow_uuid).values(description=description))
         record = workflow_record(conn.execute(sa.select(t.workflows).where(_w.id == workflow_uuid)).one())
         return SavedVersion(record, latest, created)
-
-
-def record_version(
-    conn: sa.Connection,
-    workflow_id: str,
-    *,
-    sql_template: str,
-    parameters: list[dict[str, Any]],
-    options: dict[str, Any],
-    now: datetime,
-) -> tuple[WorkflowVersion, bool]:
-    """Add the next version to the workflow (its UUID) unless its newest one declares the same.
-
-    Also copies a new version's SQL template and parameters onto the workflow's row.
-
-    Returns:
-        The newest version, and whether this call added it.
-    """
-    newest = sa.select(t.workflow_versions).where(_v.workflow_id == workflow_id).order_by(_v.version.desc())
-    found = conn.execute(newest.limit(1)).first()
-    latest = None if found is None else _version(found)
-    if (
-        latest is not None
-        and latest.sql_template == sql_template
-        and _signature(latest.parameters) == _signature(parameters)
-        and latest.options == options
-    ):
-        return latest, False
-    number = 1 if latest is None else latest.version + 1
-    added = WorkflowVersion(workflow_id, number, sql_template, parameters, options, now)
-    conn.execute(
-        sa.insert(t.workflow_versions).values(
-            workflow_id=workflow_id,
-            version=number,
-            sql_template=sql_template,
-            parameters=parameters,
-            options=options,
-            created_at=now,
-        )
-    )
-    conn.execute(
-        sa.update(t.workflows)
-        .where(_w.id == workflow_id)
-        .values(sql_template=sql_template, parameters=parameters, updated_at=now)
-    )
-    return added, True
-
-
-def _signature(parameters: Sequence[Mapping[str, Any]]) -> list[tuple[Any, Any]]:
-    """What makes two parameter lists the same declaration: names and types, not default values."""
-    return [(p.get("name"), p.get("type")) for p in parameters]
-
-
-def _version(row: sa.Row[Any]) -> WorkflowVersion:
-    values = dict(row._mapping)
-    return WorkflowVersion(
-        **{**values, "parameters": values["parameters"] or [], "options": values["options"] or {}}
-    )
 
 
 def _json(value: Any) -> Any:
