@@ -61,6 +61,7 @@ def query(
     week_start: str = "monday",
     instances: Sequence[str] | None = None,
     concurrency: int = MAX_CONCURRENCY,
+    workflow: tuple[str, int] | None = None,
 ) -> pd.DataFrame:
     """Run one AMC query and return its result as a typed DataFrame.
 
@@ -84,6 +85,8 @@ def query(
         instances: run on each of these instances (instead of ``instance``); with several, the
             result has an ``instance_id`` column.
         concurrency: executions in flight per instance for a backfill (1 to 10).
+        workflow: the saved workflow version ``(UUID, number)`` the executions link to (as
+            ``amc-magic run --workflow`` passes it).
 
     Raises:
         UserError: bad input, before anything is submitted.
@@ -92,7 +95,7 @@ def query(
     """
     job_session = session or default_session()
     common = dict(start=start, end=end, window=window, tz=tz, params=params, cache=cache, validate=validate,
-                  timeout=timeout, progress=progress, session=job_session)
+                  timeout=timeout, progress=progress, session=job_session, workflow=workflow)
     if every is not None or instances is not None:
         many = instances or [instance]
         return job_session.wait(backfill(sql, instances=many, every=every, week_start=week_start, concurrency=concurrency, **common))
@@ -113,6 +116,7 @@ def submit(
     timeout: float | None = None,
     progress: Progress = "none",
     session: Session | None = None,
+    workflow: tuple[str, int] | None = None,
 ) -> AmcJob:
     """Start one AMC query in the background and return its :class:`AmcJob` at once.
 
@@ -123,7 +127,7 @@ def submit(
     cache_mode, validate_mode = _modes(cache, validate)
     timeout = None if timeout is None else parse_timeout(timeout)
     prepared = job_session.prepare(
-        sql, params, instance=instance, start=start, end=end, window=window, tz=tz, validate=validate_mode
+        sql, params, instance=instance, start=start, end=end, window=window, tz=tz, validate=validate_mode, workflow=workflow
     )
     return job_session.start(prepared, view_factory=_views(progress), cache=cache_mode, timeout=timeout)
 
@@ -145,6 +149,7 @@ def backfill(
     timeout: float | None = None,
     progress: Progress = "none",
     session: Session | None = None,
+    workflow: tuple[str, int] | None = None,
 ) -> BackfillJob:
     """Start a backfill (one execution per period and instance) and return its job at once.
 
@@ -160,7 +165,7 @@ def backfill(
         sql, params or {}, instances=tuple(instances), start=start, end=end, window=window, tz=tz,
         every=None if every is None else str(convert_option("every", str(every))),
         week_start=str(convert_option("week_start", str(week_start))),
-        concurrency=check_concurrency(concurrency), validate=validate_mode,
+        concurrency=check_concurrency(concurrency), validate=validate_mode, workflow=workflow,
     )
     plan = job_session.plan_backfill(request)
     view = None

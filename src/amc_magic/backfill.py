@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from .errors import OptionError
@@ -37,6 +37,7 @@ class BackfillRequest:
         instances: instance names or ids (``sandbox`` included), in the result's order.
         every: ``day``, ``week`` or ``month``; None runs the whole window once per instance.
         concurrency: executions in flight per instance at most (1 to 10).
+        workflow: the saved workflow version (UUID, number) every execution links to, if any.
     """
 
     sql_template: str
@@ -50,6 +51,7 @@ class BackfillRequest:
     week_start: str = "monday"
     concurrency: int = MAX_CONCURRENCY
     validate: str = "true"
+    workflow: tuple[str, int] | None = None
 
     def __post_init__(self) -> None:
         if not self.instances:
@@ -118,6 +120,8 @@ def plan_backfill(session: Session, request: BackfillRequest) -> BackfillPlan:
         for instance in request.instances:
             bounds = {"start": period.start, "end": period.end} if period else {"start": request.start, "end": request.end, "window": request.window}
             prepared = session.prepare(request.sql_template, request.namespace, instance=instance, tz=request.tz, validate=request.validate, **bounds)
+            if request.workflow is not None:
+                prepared = replace(prepared, workflow_uuid=request.workflow[0], workflow_version=request.workflow[1])
             cells.append(BackfillCell(len(cells), period or Period(prepared.window.start, prepared.window.end), prepared))  # type: ignore[arg-type]
             warnings.extend(w for w in prepared.window.warnings if w not in warnings)
     digest = hashlib.sha256("\n".join(cell.prepared.cache_key for cell in cells).encode()).hexdigest()

@@ -125,13 +125,13 @@ def _run(args: argparse.Namespace) -> int:
     session = Session()
     try:
         if args.workflow is not None:
-            sql, params, saved = _workflow_run(session, args.workflow, _params(args.param))
+            sql, params, saved, link = _workflow_run(session, args.workflow, _params(args.param))
             args.instance = args.instance or saved.get("instance", "sandbox")
             for option in ("start", "end", "window", "tz", "every"):
                 if getattr(args, option) in (None, "UTC") and option in saved:
                     setattr(args, option, saved[option])
         else:
-            sql, params = _read_sql(args.file), _params(args.param)
+            sql, params, link = _read_sql(args.file), _params(args.param), None
         frame = query(
             sql,
             instance=args.instance,
@@ -145,6 +145,7 @@ def _run(args: argparse.Namespace) -> int:
             timeout=args.timeout,
             progress="none" if args.quiet else "text",
             session=session,
+            workflow=link,
             **_backfill_arguments(args),
         )
     finally:
@@ -161,12 +162,12 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _workflow_run(session: Any, ref: str, overrides: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any]]:
-    """A saved workflow's template, its values (``--param`` over the saved ones) and saved options."""
+def _workflow_run(session: Any, ref: str, overrides: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any], tuple[str, int]]:
+    """A saved workflow's template, its values (``--param`` over the saved ones), saved options and version."""
     from .workflows import resolve_run
 
     plan = resolve_run(session.store, ref, overrides=overrides)
-    return plan.sql_template, plan.namespace, dict(plan.options)
+    return plan.sql_template, plan.namespace, dict(plan.options), (plan.workflow_uuid, plan.workflow_version)
 
 
 def _workflows() -> int:

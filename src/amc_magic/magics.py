@@ -97,7 +97,7 @@ class AMCMagic(LineCommands, Magics):
         if options.sync and (options.is_backfill or not (options.save or workflow)):
             raise OptionError("sync=true works with save=NAME on one instance, without every=.", hint="Add save=NAME, or leave out sync=true.")
         if options.is_backfill:
-            return self._run_backfill(options, cell, namespace)
+            return self._run_backfill(options, cell, namespace, workflow)
         prepared = self.session.prepare(
             cell,
             namespace,
@@ -141,8 +141,11 @@ class AMCMagic(LineCommands, Magics):
         print(f"Workflow {saved.workflow.name} ({saved.workflow.workflow_id}) {state}.", file=sys.stderr)
         return saved.workflow.id, saved.version.version
 
-    def _run_backfill(self, options: CellOptions, cell: str, namespace: Any) -> Any:
-        """``every=`` or ``instance=a,b``: one execution per period and instance, one DataFrame."""
+    def _run_backfill(self, options: CellOptions, cell: str, namespace: Any, workflow: tuple[str, int] | None) -> Any:
+        """``every=`` or ``instance=a,b``: one execution per period and instance, one DataFrame.
+
+        With ``save=`` the template is saved once the checks pass; every period links to the version.
+        """
         from .backfill import BackfillRequest
         from .report import ValidationReport
 
@@ -158,8 +161,13 @@ class AMCMagic(LineCommands, Magics):
             week_start=options.week_start,
             concurrency=options.concurrency,
             validate=options.validate,
+            workflow=workflow,
         )
         plan = self.session.plan_backfill(request)
+        if options.save:
+            saved = self._save(options, cell, namespace, plan.cells[0].prepared.errors)
+            if saved is not None:
+                plan = self.session.plan_backfill(replace(request, workflow=saved))
         if options.validate == "only":
             return self._validation_only(options.var, ValidationReport(plan.cells[0].prepared))
         for warning in plan.warnings:

@@ -88,12 +88,14 @@ def prepare_query(
     validate: str = "true",
     tables: Callable[[], Mapping[str, Table]],
     data_days: tuple[date, date] | None = None,
+    workflow: tuple[str, int] | None = None,
 ) -> PreparedQuery:
     """Resolve, render, check and key one query.
 
     Args:
         tables: the instance's schema, read only if a real instance's query is checked.
         data_days: the first and last day of the instance's data, when known (the embedded sandbox).
+        workflow: the saved workflow version (UUID, number) the execution links to.
 
     Raises:
         WindowError, ParameterError: bad window or parameter.
@@ -128,7 +130,8 @@ def prepare_query(
         window_type=str(resolved.window_type),
         options={**target.request_options, "embedded": target.embedded, **_relative_window_day(resolved, now)},
     )
-    return PreparedQuery(target, sql_template, sql, resolved, values, tuple(problems), key)
+    uuid, version = workflow or (None, None)
+    return PreparedQuery(target, sql_template, sql, resolved, values, tuple(problems), key, uuid, version)
 
 
 def check_for(sql: str, target: Target, tables: Callable[[], Mapping[str, Table]]) -> list[sqlcheck.Problem]:

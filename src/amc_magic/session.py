@@ -39,13 +39,11 @@ class Session:
     """History, instances, engines and the private loop, shared by every cell of a kernel.
 
     Args:
-        database_url: SQLAlchemy URL of the history database (default: ``AMC_MAGIC_DB_URL`` or
-            a SQLite file in the Jupyter data directory). Ignored when ``store`` is given.
+        database_url: the history database (default: ``AMC_MAGIC_DB_URL`` or a SQLite file).
         store: an open history store to use instead.
         background: the private loop (default: a new one).
         sandbox_app: the ASGI app of the embedded sandbox (default: built on first use).
-        engine_factory: builds the engine for a target (default: HTTP clients over the network
-            or the embedded sandbox, on the wall clock ``now``).
+        engine_factory: builds the engine for a target (default: HTTP clients on the clock ``now``).
         environ: where credentials and endpoints are read (default: ``os.environ``).
         now: the wall clock.
     """
@@ -103,8 +101,11 @@ class Session:
         window: str | None = None,
         tz: str = "UTC",
         validate: str = "true",
+        workflow: tuple[str, int] | None = None,
     ) -> PreparedQuery:
         """Resolve, render and check a query without recording or submitting anything.
+
+        ``workflow`` is the saved workflow version (UUID, number) its execution links to.
 
         Raises:
             OptionError, WindowError, ParameterError, ConfigurationError: bad input.
@@ -123,10 +124,11 @@ class Session:
             validate=validate,
             tables=lambda: self.catalog.tables(target),
             data_days=self.connector.embedded_data_days() if target.embedded else None,
+            workflow=workflow,
         )
 
     def start(self, prepared: PreparedQuery, **options: Any) -> AmcJob:
-        """Start the query on the private loop and return its job at once (``view_factory``, ``cache``, ``timeout``, ``waited``)."""
+        """Start the query on the private loop; its job at once (``view_factory``, ``cache``, ``timeout``, ``waited``)."""
         return self.executions.start(prepared, **options)
 
     def run(self, prepared: PreparedQuery, **options: Any) -> pd.DataFrame:

@@ -241,3 +241,29 @@ def _wait_for_token(server: subprocess.Popen[str], token_url: str, timeout: floa
             if server.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(f"amc-magic sandbox serve did not come up: {server.communicate()[1]}") from None
             time.sleep(0.1)
+
+
+def test_run_workflow_uses_the_saved_template_and_values_and_links_the_execution(
+    database_url: str, cli_cache_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from amc_magic.workflows import save
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cli_cache_home))
+    store = HistoryStore.from_url(database_url)
+    try:
+        saved = save(store, "march_impressions", QUERY, {"campaigns": CAMPAIGNS, "floor": 1, "label": "saved"},
+                     options={"start": "2025-03-01", "end": "2025-03-31"})
+    finally:
+        store.close()
+    assert main(["run", "--workflow", "march_impressions", "--quiet", "--param", "label=from cron"]) == 0
+    out = capsys.readouterr().out
+    assert "from cron" in out and CAMPAIGNS[1] in out
+    store = HistoryStore.from_url(database_url)
+    try:
+        [record] = store.list_executions()
+    finally:
+        store.close()
+    assert (record.workflow_id, record.workflow_version) == (saved.workflow.id, 1)
+    assert record.window_start is not None and record.window_start.date().isoformat() == "2025-03-01"
+    assert main(["run", "--workflow", "wf_000000000000", "--quiet"]) == 1
+    assert "No workflow matches" in capsys.readouterr().err

@@ -347,3 +347,16 @@ def test_sync_true_needs_save_on_one_instance(amc: Harness, capsys, line) -> Non
     assert isinstance(result.error_in_exec, AmcMagicError)
     assert error_lines(capsys)[0].startswith("OptionError: ")
     assert amc.sandbox.calls["create_workflow"] == 0 and amc.sandbox.calls["create_execution"] == 0
+
+
+def test_a_saved_workflow_runs_as_a_backfill_and_every_period_links_to_its_version(amc: Harness) -> None:
+    result = amc.cell("weekly save=weekly_reach every=week start=2025-11-03 end=2025-11-30", REACH_SQL)
+    assert result.error_in_exec is None, result.error_in_exec
+    assert amc.ns["weekly"]["window_start"].nunique() == 4
+    workflow = amc.store.find_workflow("weekly_reach")
+    result = amc.line("run weekly_reach again every=week start=2025-11-03 end=2025-12-07")
+    assert result.error_in_exec is None, result.error_in_exec
+    assert amc.ns["again"]["window_start"].nunique() == 5
+    rows = [r for r in amc.store.list_executions(50) if r.backfill_id]
+    assert len(rows) == 5  # four weeks answered from the cache, one submitted
+    assert {(r.workflow_id, r.workflow_version) for r in rows} == {(workflow.id, 1)}
