@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta, tzinfo
@@ -73,7 +74,7 @@ class HistoryStore:
         self._clock = clock
         self._stale_after = stale_after
         try:
-            migrate(engine, clock=clock)
+            _migrate_when_free(engine, clock)
         except sa.exc.OperationalError as exc:
             raise ConfigurationError(
                 f"Cannot open the history database {shown}: {str(exc.orig).strip()}",
@@ -484,6 +485,23 @@ class HistoryStore:
             entity_id=entity_id, marketplace_id=marketplace_id, name=name, created_at=now, updated_at=now
         )
         conn.execute(insert.on_conflict_do_update(index_elements=["entity_id", "marketplace_id"], set_=changes))
+
+
+OPEN_ATTEMPTS = 10
+
+
+def _migrate_when_free(engine: sa.Engine, clock: Callable[[], datetime]) -> None:
+    """Bring the schema up to date; a new SQLite file that other processes open at the same moment
+    can answer "database is locked" without waiting (switching it to WAL), so try again briefly."""
+    for attempt in range(OPEN_ATTEMPTS):
+        try:
+            migrate(engine, clock=clock)
+            return
+        except sa.exc.OperationalError as exc:
+            if engine.dialect.name != "sqlite" or "locked" not in str(exc.orig) or attempt == OPEN_ATTEMPTS - 1:
+                raise
+            engine.dispose()  # connections that failed half-configured are not reused
+            time.sleep(0.05 * 2**attempt)
 
 
 def _as_instant(bound: datetime | None, zone: tzinfo) -> datetime | None:
