@@ -18,6 +18,14 @@ sandbox. Then, in the browser:
    preview, and its CSV download holds the rows the kernel stored. A screenshot of the dashboard is
    saved to ``tests/browser/artifacts/dashboard.png`` (and one of the notebook beside it).
 
+A second test opens JupyterLab itself (``/lab``): the prebuilt lab extension (source in
+``labextension/``, built output in ``src/amc_magic/labextension/``) puts an "AMC dashboard" card in the
+launcher and an item in the Help menu; each opens the dashboard in a main-area tab (an iframe that
+reaches ``body[data-ready="true"]``). The server loads the extension from the checkout's built output,
+copied into a temporary directory named by ``--LabApp.extra_labextensions_path`` (searched before the
+installed ``share/jupyter/labextensions``), so a stale copy from an earlier ``pip install`` never decides
+the result.
+
 Every wait is on a selector or a condition, with generous timeouts; the server (and the kernels it
 started, in its process group) is stopped in a ``finally``.
 """
@@ -28,6 +36,7 @@ import csv
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -49,6 +58,8 @@ expect = sync_api.expect
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+LAB_EXTENSION = Path(__file__).resolve().parents[2] / "src" / "amc_magic" / "labextension"
+"""The checkout's prebuilt JupyterLab extension (``jupyter-builder build labextension``'s output)."""
 NOTEBOOK = "amc-browser.ipynb"
 WAIT_MS = 90_000
 """Playwright's timeout for every wait (a slow machine loads JupyterLab's bundles in tens of seconds)."""
@@ -112,6 +123,10 @@ class JupyterLab:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
 
+def lab_extension_name() -> str:
+    return json.loads((LAB_EXTENSION / "package.json").read_text(encoding="utf-8"))["name"]
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -158,10 +173,13 @@ def jupyter_lab(tmp_path: Path, notebook_environment) -> Iterator[JupyterLab]:
     token = secrets.token_hex(16)
     port = free_port()
     log = tmp_path / "jupyter-lab.log"
+    labextensions = tmp_path / "labextensions"  # the checkout's build, ahead of any installed copy
+    shutil.copytree(LAB_EXTENSION, labextensions / lab_extension_name())
     command = [
         sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+        f"--LabApp.extra_labextensions_path={labextensions}",
     ]  # fmt: skip
     with log.open("wb") as out:
         process = subprocess.Popen(command, env=env, cwd=root, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
@@ -340,3 +358,53 @@ def test_a_notebook_run_in_notebook_7_shows_its_panel_notifies_when_hidden_and_a
     assert downloaded[0] == list(expected.columns)
     assert downloaded[1:] == [[str(value) for value in row] for row in expected.itertuples(index=False)]
     assert time.monotonic() - started < 120, "the browser part took over two minutes"
+
+
+def test_jupyterlab_launcher_card_and_help_menu_item_open_the_dashboard_in_a_tab(jupyter_lab, browser):
+    lab = jupyter_lab
+    started = time.monotonic()
+    expect.set_options(timeout=WAIT_MS)
+    context = browser.new_context(viewport={"width": 1600, "height": 1000}, base_url=lab.url)
+    context.set_default_timeout(WAIT_MS)
+    ARTIFACTS.mkdir(exist_ok=True)
+    for old in ARTIFACTS.glob("failure-lab-*.png"):
+        old.unlink()
+    built = json.loads((LAB_EXTENSION / "package.json").read_text(encoding="utf-8"))
+    try:
+        page = context.new_page()
+        page.goto(f"lab?reset&token={lab.token}")  # ?reset: a fresh workspace, which shows the launcher
+        card = page.locator(".jp-LauncherCard", has_text="AMC dashboard")
+        expect(card).to_be_visible()
+        federated = page.evaluate("JSON.parse(document.getElementById('jupyter-config-data').textContent).federated_extensions")
+        [ours] = [extension for extension in federated if extension["name"] == built["name"]]
+        assert ours["load"] == built["jupyterlab"]["_build"]["load"], "JupyterLab served another build of the extension"
+        section = page.locator(".jp-Launcher-section", has=card)
+        expect(section.locator(".jp-Launcher-sectionTitle")).to_have_text("AMC")
+
+        # The launcher card opens the dashboard in a main-area tab.
+        card.click()
+        tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text="AMC dashboard")
+        expect(tab).to_have_count(1)
+        iframe = page.locator("#amc-magic-dashboard iframe")
+        expect(iframe).to_have_attribute("src", f"{lab.url}amc-magic/")  # PageConfig.getBaseUrl() is absolute
+        frame = page.frame_locator("#amc-magic-dashboard iframe")
+        expect(frame.locator('body[data-ready="true"]')).to_have_count(1)
+        expect(frame.locator("h1")).to_have_text("amc-magic executions")
+        page.screenshot(path=str(ARTIFACTS / "lab-dashboard.png"))
+        tab.locator(".lm-TabBar-tabCloseIcon").click()
+        expect(page.locator("#amc-magic-dashboard")).to_have_count(0)
+
+        # So does Help > AMC dashboard.
+        page.locator(".lm-MenuBar-item", has_text="Help").click()
+        item = page.locator('.lm-Menu-item[data-command="amc-magic:open-dashboard"]')
+        expect(item).to_contain_text("AMC dashboard")
+        item.click()
+        expect(tab).to_have_count(1)
+        expect(page.frame_locator("#amc-magic-dashboard iframe").locator('body[data-ready="true"]')).to_have_count(1)
+    except BaseException:
+        for number, shown in enumerate(context.pages):
+            shown.screenshot(path=str(ARTIFACTS / f"failure-lab-{number}.png"))
+        raise
+    finally:
+        context.close()
+    assert time.monotonic() - started < 60, "the JupyterLab part took over a minute"
