@@ -232,7 +232,7 @@ def pull_workflow_runs(session: Session, ref: str, instance: str, *, download: b
 
     target = session.target(instance)
     client = _client(session, target)
-    added = session.background.run(pull_runs(client, target.ref, session.store, ref))
+    added = session.background.run(pull_runs(client, target.ref, session.store, ref, target=target.name))
     if download:
         records = [session.store.get_execution(local_id) for local_id in added]
         finished = [session.attach(r.id, waited=True, target=target) for r in records if r.status == "SUCCEEDED"]

@@ -231,6 +231,7 @@ def test_a_daily_schedule_over_ten_days_pulls_ten_runs_into_history_once(amc: Ha
     assert pulled["window"].tolist() == [f"2026-01-{d:02d} → 2026-01-{d + 1:02d}" for d in range(1, 11)]
     records = [r for r in amc.store.list_executions(100) if r.amc_execution_id in {e.execution_id for e in amc.scheduled()}]
     assert len(records) == 10 and {(r.workflow_id, r.workflow_version) for r in records} == {(workflow.id, 1)}
+    assert {r.options.get("target") for r in records} == {"sandbox"}  # anyone attaching later reaches it
     assert amc.sandbox.calls["create_execution"] == submitted  # pulling submits nothing
 
     record = records[0]

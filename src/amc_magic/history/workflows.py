@@ -216,6 +216,7 @@ class WorkflowStore:
         status_reason: str | None = None,
         submitted_at: datetime | None = None,
         finished_at: datetime | None = None,
+        target: str | None = None,
     ) -> str | None:
         """Insert an execution AMC ran on its own (a schedule, another tool) unless its AMC id is known.
 
@@ -225,6 +226,9 @@ class WorkflowStore:
 
         Returns:
             The new row's local id, or None when an execution with that AMC id was already recorded.
+
+        ``target`` is the instance name it ran on as the session knows it (``sandbox`` for the
+        embedded one), so that anyone attaching later (the server's poller) reaches it.
         """
         local_id = str(uuid.uuid4())
         now = self._clock()
@@ -237,7 +241,7 @@ class WorkflowStore:
             sql_template=sql_template,
             rendered_sql=rendered_sql,
             parameter_values=_json(dict(parameter_values)),
-            options={},
+            options={"target": target} if target else {},
             window_start=window_start,
             window_end=window_end,
             time_zone=time_zone,

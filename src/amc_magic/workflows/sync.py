@@ -78,7 +78,7 @@ async def sync(
 
 
 async def pull_runs(
-    client: AmcClient, instance: InstanceRef, store: HistoryStore | WorkflowStore, ref: str
+    client: AmcClient, instance: InstanceRef, store: HistoryStore | WorkflowStore, ref: str, *, target: str | None = None
 ) -> list[str]:
     """Record in history each execution AMC has of the workflow that history does not know yet.
 
@@ -88,6 +88,7 @@ async def pull_runs(
     the instance (AMC does not say which definition it ran). Exactly once: calling again, or from
     another process at the same time, adds nothing for executions already recorded, including
     those this package submitted itself. Results are not downloaded: attach to the returned ids.
+    ``target`` is the instance's name as the caller's session knows it (``sandbox``), kept on each row.
 
     Returns:
         The local ids of the rows this call added, oldest execution first.
@@ -111,6 +112,7 @@ async def pull_runs(
         local_id = workflows.record_amc_execution(
             amc_execution_id=execution.execution_id,
             instance_id=instance.instance_id,
+            target=target,
             workflow_id=workflow.id,
             workflow_version=version.version,
             sql_template=version.sql_template,
