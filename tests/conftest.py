@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -36,14 +36,28 @@ def sqlite_url(directory: Path) -> str:
     return f"sqlite:///{directory / 'history.sqlite'}"
 
 
+def unavailable(message: str) -> None:
+    """Skip a test whose service or browser is missing on a developer's machine; under CI, fail it.
+
+    CI provides every one of them (``.ci/run``), so there a missing one is a broken setup, not a skip.
+    """
+    if os.environ.get("CI"):
+        pytest.fail(f"{message} (under CI)")
+    pytest.skip(message)
+
+
+@pytest.fixture(name="unavailable")
+def unavailable_fixture() -> Callable[[str], None]:
+    """:func:`unavailable`, for tests outside this directory (they cannot import this module)."""
+    return unavailable
+
+
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A PostgreSQL URL whose connections use a fresh schema, dropped after the test."""
     base = os.environ.get(PG_URL_ENV)
     if not base:
-        if os.environ.get("CI"):  # CI runs every PostgreSQL test; a missing URL is a broken setup, not a skip
-            pytest.fail(f"{PG_URL_ENV} is not set under CI")
-        pytest.skip(f"{PG_URL_ENV} is not set")
+        unavailable(f"{PG_URL_ENV} is not set")
     schema = f"amc_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine_for_url(base)
     try:
@@ -51,10 +65,7 @@ def postgres_url() -> Iterator[str]:
             conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
     except sa.exc.OperationalError as exc:
         admin.dispose()
-        message = f"PostgreSQL at {PG_URL_ENV} is unreachable: {exc.orig}"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(f"PostgreSQL at {PG_URL_ENV} is unreachable: {exc.orig}")
     url = sa.make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
     try:
         yield url.render_as_string(hide_password=False)

@@ -93,6 +93,12 @@ class BackfillPlan:
         """Each cell's period and instance, for people."""
         return [cell.describe() for cell in self.cells]
 
+    def linked_to(self, workflow: tuple[str, int]) -> BackfillPlan:
+        """The same plan with every execution linked to a saved workflow version (UUID, number)."""
+        uuid, version = workflow
+        cells = [replace(c, prepared=replace(c.prepared, workflow_uuid=uuid, workflow_version=version)) for c in self.cells]
+        return replace(self, cells=cells)
+
 
 def plan_backfill(session: Session, request: BackfillRequest) -> BackfillPlan:
     """Resolve the window, split it, and prepare (render and check) every cell; submits nothing.
@@ -119,9 +125,10 @@ def plan_backfill(session: Session, request: BackfillRequest) -> BackfillPlan:
     for period in periods:
         for instance in request.instances:
             bounds = {"start": period.start, "end": period.end} if period else {"start": request.start, "end": request.end, "window": request.window}
-            prepared = session.prepare(request.sql_template, request.namespace, instance=instance, tz=request.tz, validate=request.validate, **bounds)
-            if request.workflow is not None:
-                prepared = replace(prepared, workflow_uuid=request.workflow[0], workflow_version=request.workflow[1])
+            prepared = session.prepare(
+                request.sql_template, request.namespace, instance=instance, tz=request.tz, validate=request.validate,
+                workflow=request.workflow, **bounds,
+            )
             cells.append(BackfillCell(len(cells), period or Period(prepared.window.start, prepared.window.end), prepared))  # type: ignore[arg-type]
             warnings.extend(w for w in prepared.window.warnings if w not in warnings)
     digest = hashlib.sha256("\n".join(cell.prepared.cache_key for cell in cells).encode()).hexdigest()

@@ -17,13 +17,12 @@ from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from .durations import format_duration
 from .panel import STATUS_COLOURS
+from .statuses import NOT_STARTED, JobStatus, bucket
 
 if TYPE_CHECKING:
     from .engine.events import ExecutionEvent
     from .job import AmcJob
 
-_DONE = {"SUCCEEDED", "CACHED"}
-_QUEUED = {"QUEUED", "STARTING", "CREATING", "SUBMITTING"}
 
 
 class BackfillView(Protocol):
@@ -55,25 +54,18 @@ class BoardState:
 
     def set(self, index: int, status: str) -> None:
         with self._lock:
-            if self.statuses[index] in _DONE or self.statuses[index] == "FAILED":
+            if bucket(self.statuses[index]) in ("done", "failed"):  # a cell's end is final
                 return
-            if status not in _QUEUED and index not in self._started:
+            if status not in NOT_STARTED and index not in self._started:
                 self._started[index] = self._clock()
-            if status in ("SUCCEEDED",) and index in self._started:
+            if status == JobStatus.SUCCEEDED and index in self._started:
                 self._durations.append(self._clock() - self._started[index])
             self.statuses[index] = status
 
     def counts(self) -> dict[str, int]:
         counts = {"done": 0, "running": 0, "queued": 0, "failed": 0}
         for status in self.statuses:
-            if status in _DONE:
-                counts["done"] += 1
-            elif status in _QUEUED:
-                counts["queued"] += 1
-            elif status in ("FAILED", "REJECTED", "CANCELLED", "TIMED OUT", "ABANDONED"):
-                counts["failed"] += 1
-            else:
-                counts["running"] += 1
+            counts[bucket(status)] += 1
         return counts
 
     def eta_seconds(self) -> float | None:
@@ -129,7 +121,7 @@ class _Board:
 
     def finished(self, index: int, job: AmcJob) -> None:
         status = job.status
-        final = status if status in _DONE or status in ("CANCELLED",) else ("FAILED" if status not in _DONE else status)
+        final = status if bucket(status) in ("done", "failed") else JobStatus.FAILED
         self.state.set(index, final)
         self.on_finished(index, final)
         self.refresh()
@@ -160,9 +152,9 @@ class BackfillPanel(_Board):
         import ipywidgets as widgets
 
         self._instance_ids = list(instance_ids)
-        self._grid = widgets.HTML()
-        self._summary = widgets.HTML()
-        children: list[Any] = [self._summary, self._grid]
+        self.grid = widgets.HTML()
+        self.headline = widgets.HTML()
+        children: list[Any] = [self.headline, self.grid]
         if cancellable:
             button = widgets.Button(description="Cancel all", button_style="warning", layout=widgets.Layout(width="auto"))
             button.on_click(lambda _b: self.job.cancel() if self.job is not None else None)
@@ -187,7 +179,7 @@ class BackfillPanel(_Board):
         summary = f"<b>amc backfill</b> · {html.escape(', '.join(self._instance_ids))} · {html.escape(state.summary())}"
         if grid + summary != self._last:
             self._last = grid + summary
-            self._grid.value, self._summary.value = grid, summary
+            self.grid.value, self.headline.value = grid, summary
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)

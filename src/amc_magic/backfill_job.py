@@ -19,7 +19,7 @@ import pandas as pd
 from .backfill import BackfillCell, BackfillPlan
 from .errors import BackfillError, BackfillFailure, ExecutionError
 from .protocol import Admission
-from .statuses import NOT_STARTED, WITH_RESULT
+from .statuses import bucket
 
 if TYPE_CHECKING:
     from .backfill_board import BackfillView
@@ -71,7 +71,7 @@ class BackfillJob:
         """How many cells are done, running, queued, failed."""
         counts = {"done": 0, "running": 0, "queued": 0, "failed": 0}
         for job in self.jobs:
-            counts[_bucket(job)] += 1
+            counts[bucket(job.status, ended=job.done())] += 1
         return counts
 
     @property
@@ -142,7 +142,7 @@ async def _make_slots(plan: BackfillPlan, concurrency: int, recheck: float) -> d
 async def _collect(plan: BackfillPlan, jobs: Sequence[AmcJob]) -> pd.DataFrame:
     """Wait for every cell, then combine the frames or raise the failures."""
     await asyncio.gather(*(_settled(job) for job in jobs))
-    failures = [_failure(cell, job) for cell, job in zip(plan.cells, jobs) if _bucket(job) == "failed"]
+    failures = [_failure(cell, job) for cell, job in zip(plan.cells, jobs) if bucket(job.status, ended=job.done()) == "failed"]
     if failures:
         raise BackfillError(failures, total=len(jobs), backfill_id=plan.backfill_id)
     return combine(plan, [job.result() for job in jobs])
@@ -179,16 +179,6 @@ def combine(plan: BackfillPlan, frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
 
 def _stamp(moment: datetime | None, zone: str) -> pd.Timestamp:
     return pd.NaT if moment is None else pd.Timestamp(moment).tz_localize(zone)
-
-
-def _bucket(job: AmcJob) -> str:
-    """``done``, ``failed``, ``queued`` or ``running``."""
-    status = job.status
-    if status in WITH_RESULT:
-        return "done"
-    if job.done():
-        return "failed"
-    return "queued" if status in NOT_STARTED else "running"
 
 
 def _failure(cell: BackfillCell, job: AmcJob) -> BackfillFailure:

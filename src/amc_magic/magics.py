@@ -167,7 +167,7 @@ class AMCMagic(LineCommands, Magics):
         if options.save:
             saved = self._save(options, cell, namespace, plan.cells[0].prepared.errors)
             if saved is not None:
-                plan = self.session.plan_backfill(replace(request, workflow=saved))
+                plan = plan.linked_to(saved)
         if options.validate == "only":
             return self._validation_only(options.var, ValidationReport(plan.cells[0].prepared))
         for warning in plan.warnings:

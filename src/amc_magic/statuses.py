@@ -56,3 +56,15 @@ WITHOUT_RESULT = frozenset(
 
 NOT_STARTED = frozenset({JobStatus.QUEUED, JobStatus.STARTING, JobStatus.SUBMITTING, "CREATING"})
 """Job statuses before AMC has the execution."""
+
+
+def bucket(status: str, *, ended: bool = False) -> str:
+    """Where a job stands in a summary: ``done``, ``failed``, ``queued`` or ``running``.
+
+    ``ended``: the job is over, so a status without a result (whatever AMC last said) is a failure.
+    """
+    if status in WITH_RESULT:
+        return "done"
+    if ended or status in WITHOUT_RESULT:
+        return "failed"
+    return "queued" if status in NOT_STARTED else "running"

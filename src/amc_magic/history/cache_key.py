@@ -65,6 +65,11 @@ def json_default(value: Any) -> Any:
     return str(value)  # Decimal, UUID and anything else
 
 
+def plain_json(value: Any, *, sort_keys: bool = False) -> Any:
+    """``value`` as plain JSON data (dates as ISO text, arrays as lists), as a database or a client reads it back."""
+    return json.loads(json.dumps(value, default=json_default, sort_keys=sort_keys))
+
+
 def cache_key(
     *,
     instance_id: str,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import time
 import uuid
@@ -16,7 +15,7 @@ import sqlalchemy as sa
 from amc_magic.errors import ConfigurationError, OptionError
 from amc_magic.history import queries, result_files
 from amc_magic.history import tables as t
-from amc_magic.history.cache_key import json_default, zone_info
+from amc_magic.history.cache_key import plain_json, zone_info
 from amc_magic.history.database import (
     SUPPORTED_BACKENDS,
     create_engine_for_url,
@@ -225,8 +224,8 @@ class HistoryStore:
             sql_template=sql_template,
             rendered_sql=rendered_sql,
             cache_key=cache_key,
-            parameter_values=_jsonable(parameter_values),
-            options=_jsonable(options),
+            parameter_values=plain_json(parameter_values),
+            options=plain_json(options),
             window_start=_as_instant(window_start, zone),
             window_end=_as_instant(window_end, zone),
             time_zone=time_zone,
@@ -508,7 +507,3 @@ def _as_instant(bound: datetime | None, zone: tzinfo) -> datetime | None:
     """Read a naive window bound as a clock time in ``zone``; aware bounds are kept."""
     return bound if bound is None or bound.tzinfo is not None else bound.replace(tzinfo=zone)
 
-
-def _jsonable(value: dict[str, Any]) -> dict[str, Any]:
-    """Return ``value`` as plain JSON data (dates as ISO text, arrays as lists)."""
-    return json.loads(json.dumps(value, default=json_default))

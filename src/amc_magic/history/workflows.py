@@ -12,7 +12,6 @@ Finding a workflow by any of its ids or its name is :func:`~amc_magic.history.wo
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -22,7 +21,7 @@ import sqlalchemy as sa
 
 from amc_magic.errors import NotFoundError
 from amc_magic.history import tables as t
-from amc_magic.history.cache_key import json_default
+from amc_magic.history.cache_key import plain_json
 from amc_magic.history.database import dialect_insert, write_transaction
 from amc_magic.history.queries import searchable, workflow_record
 from amc_magic.history.records import WorkflowRecord, utc_now
@@ -99,8 +98,8 @@ class WorkflowStore:
             OptionError: ``name`` is empty, too long, or looks like a workflow id.
         """
         name = check_name(name)
-        params = _json(list(parameters))
-        opts = _json(dict(options))
+        params = _plain(list(parameters))
+        opts = _plain(dict(options))
         for attempt in range(_SAVE_ATTEMPTS):  # a rival writer on PostgreSQL may take the name or number first
             try:
                 with write_transaction(self.engine) as conn:
@@ -240,7 +239,7 @@ class WorkflowStore:
             workflow_version=workflow_version,
             sql_template=sql_template,
             rendered_sql=rendered_sql,
-            parameter_values=_json(dict(parameter_values)),
+            parameter_values=_plain(dict(parameter_values)),
             options={"target": target} if target else {},
             window_start=window_start,
             window_end=window_end,
@@ -295,6 +294,5 @@ class WorkflowStore:
         return SavedVersion(record, latest, created)
 
 
-def _json(value: Any) -> Any:
-    """``value`` as plain JSON data (dates as ISO text, arrays as lists), as the database returns it."""
-    return json.loads(json.dumps(value, default=json_default, sort_keys=True))
+def _plain(value: Any) -> Any:
+    return plain_json(value, sort_keys=True)

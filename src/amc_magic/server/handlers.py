@@ -29,7 +29,9 @@ from tornado import web
 from amc_magic import __version__
 from amc_magic.errors import AmcMagicError, ConfigurationError, NotFoundError
 from amc_magic.history import ExecutionRecord
+from amc_magic.history.cache_key import plain_json
 from amc_magic.server import filters
+from amc_magic.wording import NOTEBOOK, full_hint
 from amc_magic.server.filters import BadRequest
 from amc_magic.server.payloads import execution_detail, execution_summary, iso
 from amc_magic.server.service import ServerService
@@ -65,11 +67,11 @@ class _ApiHandler(APIHandler):
         except BadRequest as error:
             raise ApiError(400, str(error)) from None
         except NotFoundError as error:
-            raise ApiError(404, error.message, error.hint) from None
+            raise ApiError(404, error.message, full_hint(error, NOTEBOOK)) from None
         except ConfigurationError as error:
-            raise ApiError(503, error.message, error.hint) from None
+            raise ApiError(503, error.message, full_hint(error, NOTEBOOK)) from None
         except AmcMagicError as error:
-            raise ApiError(502, error.message, error.hint) from None
+            raise ApiError(502, error.message, full_hint(error, NOTEBOOK)) from None
 
     async def record(self, ref: str) -> ExecutionRecord:
         """The execution ``ref`` names (local id, AMC id, or a unique prefix of either)."""
@@ -221,17 +223,8 @@ def _preview(service: ServerService, record: ExecutionRecord, limit: int) -> dic
     frame = _stored_frame(service, record)
     head = frame.head(limit).astype(object)
     head = head.where(head.notna(), None)
-    rows = json.loads(json.dumps(head.values.tolist(), default=_json_value))
+    rows = plain_json(head.values.tolist())
     return {"columns": [str(c) for c in frame.columns], "rows": rows, "row_count": len(frame), "truncated": len(frame) > limit}
-
-
-def _json_value(value: Any) -> Any:
-    """A result cell JSON cannot hold as it is: dates and times as ISO text, numpy scalars as numbers."""
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if hasattr(value, "item"):
-        return value.item()
-    return str(value)
 
 
 def _stored_frame(service: ServerService, record: ExecutionRecord) -> Any:
