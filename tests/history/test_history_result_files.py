@@ -11,7 +11,8 @@ import sqlalchemy as sa
 
 from amc_magic.history import HistoryStore
 from amc_magic.history import tables as t
-from amc_magic.history.result_files import LOCAL_COPY_MIN_BYTES, copies_directory
+from amc_magic.history import queries
+from amc_magic.history.result_files import LOCAL_COPY_MIN_BYTES, copies_directory, wait_for_copies
 
 
 def large_frame(rows: int = 200_000) -> pd.DataFrame:
@@ -82,6 +83,7 @@ def test_a_damaged_copy_is_a_miss_of_the_copy_not_of_the_cache(store, stored, da
     path = the_copy(store, local_id)
     damage(path)
     pd.testing.assert_frame_equal(store.load_result(local_id), frame)  # from the database
+    wait_for_copies()
     assert path.read_bytes() == bytes(stored_row(store, local_id).parquet)  # and copied again
 
 
@@ -90,7 +92,10 @@ def test_another_machine_reads_the_database_and_keeps_its_own_copy(store, stored
     monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "other-machine"))
     assert not the_copy(store, local_id).exists()
     pd.testing.assert_frame_equal(store.load_result(local_id), frame)
-    assert the_copy(store, local_id).is_file()
+    wait_for_copies()
+    assert the_copy(store, local_id).read_bytes() == bytes(stored_row(store, local_id).parquet)
+    assert not [p.name for p in copies_directory().iterdir() if p.name.endswith(".partial")]
+    pd.testing.assert_frame_equal(store.load_result(local_id), frame)  # now from the copy
 
 
 def test_a_copy_that_cannot_be_written_does_not_fail_the_store(store, claim, tmp_path, monkeypatch) -> None:
@@ -107,3 +112,27 @@ def test_storing_a_result_again_replaces_what_a_hit_reads(store, stored) -> None
     replacement = large_frame().iloc[::-1].reset_index(drop=True)
     store.store_result(local_id, replacement, output_columns=[], bytes_downloaded=0)
     pd.testing.assert_frame_equal(store.load_result(local_id), replacement)
+
+
+def test_the_bytes_arrive_in_pieces_that_make_up_the_stored_ones(store, stored) -> None:
+    local_id, _ = stored
+    row, pieces = stored_row(store, local_id), []
+    with store.engine.connect() as conn:
+        fetched = queries.result_parquet(conn, local_id, on_piece=lambda piece: pieces.append(bytes(piece)), piece_bytes=100_000)
+    assert bytes(fetched.data) == b"".join(pieces) == bytes(row.parquet)
+    assert fetched.sha256 == row.sha256
+    if store.engine.dialect.name == "postgresql":  # (SQLite hands over the whole value at once)
+        assert len(pieces) == -(-len(row.parquet) // 100_000)
+        assert {len(piece) for piece in pieces[:-1]} == {100_000}
+
+
+def test_a_result_whose_size_is_a_whole_number_of_pieces_arrives_whole(store, claim) -> None:
+    record = claim()
+    store.store_result(record.id, large_frame(), output_columns=[], bytes_downloaded=0)
+    size = len(stored_row(store, record.id).parquet)
+    with store.engine.connect() as conn:
+        fetched = queries.result_parquet(conn, record.id, piece_bytes=size // 4 if size % 4 == 0 else size)
+    assert bytes(fetched.data) == bytes(stored_row(store, record.id).parquet)
+    with store.engine.connect() as conn:
+        assert queries.result_parquet(conn, "no-such-execution") is None
+

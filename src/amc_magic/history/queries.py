@@ -7,8 +7,9 @@ character is treated as matching nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
@@ -54,21 +55,70 @@ def execution_by_id(conn: sa.Connection, local_id: str) -> ExecutionRecord:
     return execution_record(row)
 
 
-def result_parquet(conn: sa.Connection, local_id: str) -> bytes | None:
-    """Return the stored Parquet bytes of an execution's result, if any.
+class StoredParquet(NamedTuple):
+    """A result's Parquet bytes and the checksum stored with them (read together)."""
 
-    On PostgreSQL the bytes are fetched in binary form: psycopg's default text transfer sends
-    ``bytea`` as hex, which makes large results several times slower to load.
+    data: bytes | bytearray
+    sha256: str | None
+
+
+def result_parquet(
+    conn: sa.Connection,
+    local_id: str,
+    *,
+    on_piece: Callable[[memoryview], object] | None = None,
+    piece_bytes: int | None = None,
+) -> StoredParquet | None:
+    """Return the stored Parquet bytes of an execution's result, if any (``conn`` has no transaction yet).
+
+    ``on_piece`` is called with each piece of the bytes as it arrives (views of the returned
+    bytes, which are not changed again), in order, for example to write them meanwhile.
+
+    On PostgreSQL the bytes are fetched in binary form (psycopg's default text transfer sends
+    ``bytea`` as hex) and in pieces of ``piece_bytes`` (default :data:`RESULT_PIECE_BYTES`), all
+    in one snapshot: libpq grows its buffer for one large value by copying it over and over, which
+    made an 18 MB result take twice as long to arrive whole as in pieces.
     """
     if conn.dialect.name != "postgresql":
-        query = sa.select(t.results.c.parquet).where(t.results.c.execution_id == searchable(local_id))
-        return conn.execute(query).scalar()
-    with conn.connection.driver_connection.cursor(binary=True) as cursor:
+        query = sa.select(t.results.c.parquet, t.results.c.sha256).where(
+            t.results.c.execution_id == searchable(local_id)
+        )
+        row = conn.execute(query).first()
+        if row is None or row.parquet is None:
+            return None
+        if on_piece is not None:
+            on_piece(memoryview(row.parquet))
+        return StoredParquet(row.parquet, row.sha256)
+    table, key, piece_bytes = t.results.name, searchable(local_id), piece_bytes or RESULT_PIECE_BYTES
+    conn = conn.execution_options(isolation_level="REPEATABLE READ")  # every piece from one snapshot
+    with conn.begin(), conn.connection.driver_connection.cursor(binary=True) as cursor:
         cursor.execute(
-            f"SELECT parquet FROM {t.results.name} WHERE execution_id = %s", [searchable(local_id)]
+            f"SELECT octet_length(parquet), sha256, substring(parquet FROM 1 FOR %s) FROM {table} "
+            "WHERE execution_id = %s",
+            [piece_bytes, key],
         )
         row = cursor.fetchone()
-    return None if row is None else row[0]
+        if row is None or row[0] is None:
+            return None
+        size, sha256, piece = row
+        data, start = bytearray(size), 0
+        while True:
+            end = start + len(piece)
+            data[start:end] = piece
+            if on_piece is not None:
+                on_piece(memoryview(data)[start:end])
+            start = end
+            if start >= size:
+                return StoredParquet(data, sha256)
+            cursor.execute(
+                f"SELECT substring(parquet FROM %s FOR %s) FROM {table} WHERE execution_id = %s",
+                [start + 1, piece_bytes, key],
+            )
+            piece = cursor.fetchone()[0]
+
+
+RESULT_PIECE_BYTES = 2 << 20
+"""The size of the pieces a large result is fetched from PostgreSQL in."""
 
 
 def stale_clause(now: datetime, stale_after: timedelta) -> sa.ColumnElement[bool]:
