@@ -6,7 +6,7 @@ from engine_support import INSTANCE, FakeAmc, make_engine
 
 from amc_magic.client import OutputColumn
 from amc_magic.engine import ExecutionRequest, SimulatedClock, read_result_files
-from amc_magic.engine.result_blocks import BlockParser, Blocks
+from amc_magic.engine.result_blocks import MEMORY_POOL, BlockParser, Blocks
 from amc_magic.engine.results import arrow_type, column_types, tables_to_frame
 from amc_magic.errors import ExecutionError
 
@@ -195,6 +195,17 @@ def test_a_retried_download_starts_again_from_nothing():
         parser.write(b"n\n7\n8\n")
         assert parser.tell() == 6
         assert parser.table().column("n").to_pylist() == [7, 8]
+
+
+def test_the_block_buffers_are_freed_when_the_parse_is_over_not_with_the_result():
+    types = column_types([OutputColumn("n", "LONG")])
+    with Blocks(1 << 16) as blocks:
+        parser = BlockParser(blocks, types)
+        parser.write(b"n\n" + b"12345\n" * 100_000)  # about ten blocks, parsed two at a time
+        table = parser.table()
+        held = MEMORY_POOL.bytes_allocated()
+    assert MEMORY_POOL.bytes_allocated() <= held - (1 << 16)  # at least one spare buffer gone
+    assert table.column("n").to_pylist() == [12345] * 100_000
 
 
 def test_a_bad_value_in_a_later_block_names_its_file(tmp_path):

@@ -72,6 +72,7 @@ class Blocks:
         self._slots = threading.BoundedSemaphore(self._pool._max_workers + 1)
         self._parts: set[Future[pa.Table]] = set()
         self._spare: list[tuple[pa.Buffer, memoryview]] = []
+        self._closed = False
 
     def buffer(self) -> tuple[pa.Buffer, memoryview]:
         """An empty block buffer: one a parsed block gave back (its pages already mapped), or a new one."""
@@ -90,15 +91,17 @@ class Blocks:
 
     def _done(self, future: Future[pa.Table], buffer: tuple[pa.Buffer, memoryview]) -> None:
         self._parts.discard(future)
-        if len(buffer[1]) == self.block_bytes:  # the parsed table holds none of its input
+        if len(buffer[1]) == self.block_bytes and not self._closed:  # the parsed table holds none of its input
             self._spare.append(buffer)
         self._slots.release()
 
     def close(self) -> None:
-        """Drop the blocks not yet started and wait for those being parsed (their results unused)."""
+        """Drop the blocks not yet started, wait for those being parsed (their results unused), free the buffers."""
         for future in list(self._parts):
             future.cancel()
         futures.wait(list(self._parts))
+        self._closed = True
+        self._spare.clear()  # (before the conversion: for a small result, they are a good part of its size)
 
     def __enter__(self) -> Blocks:
         return self
