@@ -136,3 +136,13 @@ def test_a_result_whose_size_is_a_whole_number_of_pieces_arrives_whole(store, cl
     with store.engine.connect() as conn:
         assert queries.result_parquet(conn, "no-such-execution") is None
 
+
+
+def test_a_results_size_and_checksum_are_found_without_its_bytes(store, stored) -> None:
+    local_id, _ = stored
+    row = stored_row(store, local_id)
+    with store.engine.connect() as conn:
+        found = queries.result_checksum(conn, local_id)
+        assert (found.byte_size, found.sha256) == (len(row.parquet), row.sha256)
+        assert queries.result_checksum(conn, "no-such-execution") is None
+        assert queries.result_checksum(conn, "bad\x00id") is None

@@ -55,6 +55,23 @@ def execution_by_id(conn: sa.Connection, local_id: str) -> ExecutionRecord:
     return execution_record(row)
 
 
+def result_checksum(conn: sa.Connection, local_id: str) -> sa.Row[Any] | None:
+    """The ``byte_size`` and ``sha256`` of an execution's stored result, without reading its bytes.
+
+    They are read from the index ``ix_amc_results_lookup``: SQLite keeps them after the Parquet
+    bytes in the row, and would otherwise walk every overflow page of the bytes to reach them
+    (SQLite must be told to: for one row, it prefers the primary key's index).
+    """
+    key = searchable(local_id)
+    if conn.dialect.name == "sqlite":
+        query = sa.text(
+            f"SELECT byte_size, sha256 FROM {t.results.name} INDEXED BY ix_amc_results_lookup WHERE execution_id = :id"
+        )
+        return conn.execute(query, {"id": key}).first()
+    query = sa.select(t.results.c.byte_size, t.results.c.sha256).where(t.results.c.execution_id == key)
+    return conn.execute(query).first()
+
+
 class StoredParquet(NamedTuple):
     """A result's Parquet bytes and the checksum stored with them (read together)."""
 

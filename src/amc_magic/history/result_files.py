@@ -34,7 +34,6 @@ import sqlalchemy as sa
 from jupyter_core.paths import jupyter_data_dir
 
 from amc_magic.history import queries
-from amc_magic.history import tables as t
 from amc_magic.history.results import frame_to_parquet, parquet_to_frame, table_to_frame
 
 LOCAL_COPY_MIN_BYTES = 1 << 20
@@ -73,11 +72,8 @@ def load_result(engine: sa.Engine, local_id: str) -> pd.DataFrame | None:
     :func:`wait_for_copies`). They are not hashed: the checksum naming the copy was read with
     them, and every later read of the copy checks it.
     """
-    query = sa.select(t.results.c.byte_size, t.results.c.sha256).where(
-        t.results.c.execution_id == queries.searchable(local_id)
-    )
     with engine.connect() as conn:
-        stored = conn.execute(query).first()
+        stored = queries.result_checksum(conn, local_id)
     if stored is None:
         return None
     on_piece, copy = None, None

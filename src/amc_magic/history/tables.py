@@ -173,3 +173,4 @@ results = sa.Table(
     # added by 0006_result_storage
     sa.Column("sha256", sa.String(64)),
 )
+sa.Index("ix_amc_results_lookup", results.c.execution_id, results.c.byte_size, results.c.sha256)  # 0007
