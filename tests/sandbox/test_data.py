@@ -15,7 +15,7 @@ from amc_magic import schema
 from amc_magic.errors import OptionError
 from amc_magic.sandbox.data import FIRST_DAY, FORMAT_VERSION, DataSpec, ensure_database
 from amc_magic.sandbox.rng import KeyedRandom, uniform
-from amc_magic.sandbox.storage import duckdb_type
+from amc_magic.sandbox.storage import USER_KEY, duckdb_type, keyed_view
 
 ALL_TABLES = sorted(schema.TABLES)
 
@@ -34,6 +34,18 @@ def test_tables_have_exactly_the_schema_columns_and_types(raw_db, table):
     described = raw_db.execute(f"DESCRIBE {table}").fetchall()
     expected = [(c.name, duckdb_type(c.data_type)) for c in schema.TABLES[table].columns]
     assert [(name, kind) for name, kind, *_ in described] == expected
+
+
+@pytest.mark.parametrize("table", ALL_TABLES)
+def test_each_table_is_its_keyed_view_whose_user_keys_are_its_users(raw_db, table):
+    keyed = keyed_view(table)
+    described = [name for name, *_ in raw_db.execute(f"DESCRIBE {keyed}").fetchall()]
+    assert described == [c.name for c in schema.TABLES[table].columns] + [USER_KEY]
+    mismatched, keys, users = raw_db.execute(f"""
+        SELECT count(*) FILTER (WHERE user_id IS DISTINCT FROM format('{{:016x}}', {USER_KEY})),
+               count(DISTINCT {USER_KEY}), count(DISTINCT user_id)
+        FROM {keyed}""").fetchone()
+    assert mismatched == 0 and keys == users > 0
 
 
 def test_data_runs_from_the_first_day_to_two_days_before_today(raw_db, sandbox_spec):

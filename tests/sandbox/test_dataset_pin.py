@@ -18,7 +18,7 @@ import pytest
 from amc_magic import schema
 from amc_magic.sandbox.data import DEFAULT_SEED, FORMAT_VERSION, DataSpec, ensure_database
 
-PINNED_FORMAT_VERSION = 2
+PINNED_FORMAT_VERSION = 3
 DIGEST_DAYS = ("2026-03-01", "2026-03-04")  # [start, end) in UTC
 MONTH = ("2026-03-01", "2026-04-01")
 PINNED_DIGESTS = {

@@ -34,7 +34,7 @@ from . import generate, storage
 
 FIRST_DAY = date(2025, 1, 1)
 DATA_LATENCY = timedelta(days=2)
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 DEFAULT_SEED = 7
 
 

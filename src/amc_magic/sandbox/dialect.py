@@ -10,8 +10,8 @@ through two steps:
   remembers its extension, checks tables and functions, and qualifies every column (sqlglot's
   ``qualify``, against :data:`amc_magic.schema.TABLES`).
 * :func:`to_duckdb` replaces every table by the rows inside the time window (its ``time_column`` in
-  ``[start, end)``, widened by ``EXTEND_TIME_WINDOW``), rewrites AMC-only functions into DuckDB
-  expressions and prints DuckDB SQL.
+  ``[start, end)``, widened by ``EXTEND_TIME_WINDOW``) of its keyed view (``storage``: the table and
+  its users' keys), rewrites AMC-only functions into DuckDB expressions and prints DuckDB SQL.
 
 Anything that cannot be read or translated raises :class:`~amc_magic.sandbox.problems.CompileProblem` whose
 ``details`` reads like AMC's (Calcite's) compile messages.
@@ -37,7 +37,7 @@ from sqlglot.tokens import TokenType
 
 from .. import schema
 from .problems import CompileProblem
-from .storage import duckdb_type
+from .storage import duckdb_type, keyed_view
 
 
 class AmcSql(Spark):
@@ -318,7 +318,7 @@ def _calcite_message(message: str) -> str:
 
 
 def _windowed(table: exp.Table, context: QueryContext) -> exp.Subquery:
-    """``(SELECT * FROM main.t WHERE t.time_column >= start AND < end) AS alias``."""
+    """``(SELECT * FROM main._keyed_t WHERE time_column >= start AND < end) AS alias``."""
     spec = schema.TABLES[table.name.lower()]
     before, after = table.meta.get(_EXTEND, (timedelta(0), timedelta(0)))
     column = exp.column(spec.time_column)
@@ -326,7 +326,7 @@ def _windowed(table: exp.Table, context: QueryContext) -> exp.Subquery:
         exp.GTE(this=column, expression=_timestamp(context.window_start - before)),
         exp.LT(this=column.copy(), expression=_timestamp(context.window_end + after)),
     )
-    select = exp.select("*").from_(exp.table_(spec.name, db="main")).where(condition)
+    select = exp.select("*").from_(exp.table_(keyed_view(spec.name), db="main")).where(condition)
     return select.subquery(table.alias_or_name)
 
 

@@ -7,7 +7,12 @@ in, derives the other columns and casts every column to the DuckDB type of its A
 (:func:`duckdb_type`), in the schema's order. Both attributed tables are views of the same stored pairs,
 ``dsp_views`` expands each DSP impression into its view events (``_view_rows``), and
 ``conversions_with_relevance`` pairs each conversion with every campaign of its advertiser. Fact and
-dimension tables start with ``_``; queries reach only the views (the SQL translation knows no other table).
+dimension tables start with ``_``; queries name only the AMC tables (the SQL translation knows no other).
+
+Each AMC view is its keyed view (:func:`keyed_view`) without the last column, :data:`USER_KEY`: the
+user's 64-bit hash, whose 16 hex digits are ``user_id`` (one hash, one user). The SQL translation reads
+the keyed views, so that the aggregation thresholds count each row's users on the hashes, a few times
+cheaper than formatting every ``user_id`` and hashing the strings.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import pyarrow as pa
 from .. import schema
 from . import catalog as cat
 from .generate import ASINS_PER_ADVERTISER, CAMPAIGNS, SA_FIRST, Columns, DayBatch, sa_targets
+from .view_columns import USER_KEY
 from .views import VIEWS
 
 _FACTS: dict[str, str] = {
@@ -63,8 +69,13 @@ def duckdb_type(amc_type: str) -> str:
     return {"LONG": "BIGINT", "DECIMAL": "DECIMAL(38,4)", "STRING": "VARCHAR"}.get(amc_type, amc_type)
 
 
+def keyed_view(table: str) -> str:
+    """The name of AMC table ``table``'s view with :data:`USER_KEY` as a last column."""
+    return f"_keyed_{table}"
+
+
 def create(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the dimension tables, the empty fact tables and a view per AMC table."""
+    """Create the dimension tables, the empty fact tables and, per AMC table, its keyed view and view."""
     for name, table in _dimensions().items():
         con.register("_dimension", table)
         con.execute(f"CREATE TABLE {name} AS SELECT * FROM _dimension")
@@ -73,10 +84,12 @@ def create(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"CREATE TABLE {name} ({columns})")
     for table in schema.TABLES.values():
         source, expressions = VIEWS[table.name]
-        select = ",\n    ".join(
-            f'CAST({expressions[c.name]} AS {duckdb_type(c.data_type)}) AS "{c.name}"' for c in table.columns
-        )
-        con.execute(f'CREATE VIEW "{table.name}" AS\nSELECT\n    {select}\nFROM {source}')
+        columns = [f'CAST({expressions[c.name]} AS {duckdb_type(c.data_type)}) AS "{c.name}"' for c in table.columns]
+        select = ",\n    ".join([*columns, f'{expressions[USER_KEY]} AS "{USER_KEY}"'])
+        keyed = keyed_view(table.name)
+        con.execute(f'CREATE VIEW "{keyed}" AS\nSELECT\n    {select}\nFROM {source}')
+        names = ", ".join(f'"{c.name}"' for c in table.columns)
+        con.execute(f'CREATE VIEW "{table.name}" AS SELECT {names} FROM "{keyed}"')
 
 
 def append(con: duckdb.DuckDBPyConnection, batch: DayBatch) -> None:

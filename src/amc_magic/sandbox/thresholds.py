@@ -10,21 +10,24 @@ and at least 1 user.
 **Users a row has.** The query is rewritten to carry hidden user columns next to its own, one per
 *path*: each occurrence of a table in the FROM clauses the output rows come from.
 
-* A table path starts as its ``user_id`` column.
+* A table path starts as its users' keys (``storage.USER_KEY``: the 64-bit hashes that ``user_id``
+  spells in hex, so the same users, but integers, which are cheaper to count than formatted strings).
 * A SELECT without aggregation passes each path of its sources through (joins combine paths).
 * An aggregating SELECT (GROUP BY, aggregate functions, or ``SELECT DISTINCT``, treated as a GROUP BY
-  of its columns) keeps a ``user_id`` path that is one of its GROUP BY keys, turns any other
-  ``user_id`` path into ``COUNT(DISTINCT user_id)`` over the same groups, and an already counted path
-  into its ``MAX`` (a lower bound: the rows merged may share users).
+  of its columns) keeps a table path whose ``user_id`` is one of its GROUP BY keys (as the
+  ``ANY_VALUE`` of its keys: one user per group), turns any other path of user keys into the count of
+  its distinct users over the same groups, and an already counted path into its ``MAX`` (a lower
+  bound: the rows merged may share users).
 * ``UNION ALL`` pairs its branches' paths by position (padding with NULL); a ``UNION`` (distinct) is
   computed as a GROUP BY of all its columns over the ``UNION ALL``.
 * EXCEPT, INTERSECT, VALUES, UNNEST, and ``SELECT DISTINCT`` with aggregates or window functions,
   carry no paths (write an INTERSECT of users as a JOIN to keep them).
 
-For a single-table GROUP BY this is exactly ``COUNT(DISTINCT user_id)`` of each output row. A row's
-users are the smallest count among its paths that have any users (a LEFT JOIN's empty side does not
-count); a non-aggregated row has 1 user per path. A row with no path with users has 0 users, so it is
-removed, as is every row of a query whose output cannot be traced to any table's users.
+For a single-table GROUP BY this is exactly ``COUNT(DISTINCT user_id)`` of each output row, counted
+up to ``min_users`` (:func:`_count_users`). A row's users are the smallest count among its paths that
+have any users (a LEFT JOIN's empty side does not count); a non-aggregated row has 1 user per path. A
+row with no path with users has 0 users, so it is removed, as is every row of a query whose output
+cannot be traced to any table's users.
 
 :func:`apply` removes the rows below ``min_users`` and the hidden columns, and counts what it removed.
 """
@@ -40,14 +43,31 @@ from sqlglot import exp
 
 from .. import schema
 from ..sqlcheck.parsing import final_selects
+from .storage import USER_KEY
 
 _HIDDEN = "__amc_users_{}"
 _AGGREGATES_BY_NAME = frozenset({"COLLECT"})
 
 
 class PathKind(enum.Enum):
-    USER_IDS = "user ids"  # one user id per row
+    USER_IDS = "user ids"  # one user's key per row
     USER_COUNTS = "user counts"  # distinct users per row
+
+
+@dataclass(frozen=True)
+class _Path:
+    """A source's hidden user column as a SELECT over it sees it.
+
+    Attributes:
+        users: the column (user keys, or counts).
+        kind: what it holds.
+        user_id: the column whose GROUP BY leaves one user per group: a table's ``user_id``, else
+            ``users`` itself.
+    """
+
+    users: exp.Column
+    kind: PathKind
+    user_id: exp.Column
 
 
 @dataclass(frozen=True)
@@ -69,7 +89,7 @@ def plan(tree: exp.Query) -> ThresholdPlan:
     """The threshold plan of a qualified query (see the module docstring)."""
     min_users = _Requirement(tree).min_users()
     query = tree.copy()
-    augmented, paths = _Augmenter(query).relation(query)
+    augmented, paths = _Augmenter(query, min_users).relation(query)
     return ThresholdPlan(augmented, tuple(paths), min_users)
 
 
@@ -102,8 +122,29 @@ def _aggregates(select: exp.Select) -> bool:
     return False
 
 
-def _count_users(column: exp.Expression) -> exp.Expression:
-    return exp.Count(this=exp.Distinct(expressions=[column]))
+def _count_users(column: exp.Expression, min_users: int) -> exp.Expression:
+    """Users of ``column`` per group: its distinct non-NULL values, counted up to ``min_users``.
+
+    Counts are only compared with ``min_users``: ``MAX`` over merged rows, the smallest count among a
+    row's paths and :func:`apply` decide the same on ``min(count, min_users)`` as on the count, and 0
+    stays 0. Up to two users, ``COUNT``, ``MIN`` and ``MAX`` tell enough (two users differ, so
+    ``MIN < MAX``) and run in the query's own aggregation, whereas DuckDB runs a ``COUNT(DISTINCT ...)``
+    beside other aggregates as a second aggregation over the (group, user) pairs, joined back to the
+    groups.
+    """
+    if min_users > 2:
+        return exp.Count(this=exp.Distinct(expressions=[column]))
+    counted = exp.case()
+    if min_users == 2:
+        several = exp.LT(this=exp.Min(this=column.copy()), expression=exp.Max(this=column.copy()))
+        counted = counted.when(several, exp.Literal.number(2))
+    some = exp.GT(this=exp.Count(this=column.copy()), expression=exp.Literal.number(0))
+    return counted.when(some, exp.Literal.number(1)).else_(exp.Literal.number(0))
+
+
+def _merged(column: exp.Expression, kind: PathKind, min_users: int) -> exp.Expression:
+    """A path's users once an aggregation merges its rows: user ids are counted, counts maximised."""
+    return _count_users(column, min_users) if kind is PathKind.USER_IDS else exp.Max(this=column)
 
 
 def _sources(select: exp.Select) -> list[exp.Expression]:
@@ -119,8 +160,9 @@ def _ctes(tree: exp.Expression) -> dict[str, exp.CTE]:
 class _Augmenter:
     """Adds the hidden user columns to a query's relations (see the module docstring)."""
 
-    def __init__(self, tree: exp.Query) -> None:
+    def __init__(self, tree: exp.Query, min_users: int) -> None:
         self._ctes = _ctes(tree)
+        self._min_users = min_users
         self._done: dict[str, list[PathKind]] = {}
 
     def relation(self, query: exp.Expression) -> tuple[exp.Expression, list[PathKind]]:
@@ -135,18 +177,18 @@ class _Augmenter:
             return query, self._select(query)
         return query, []
 
-    def _source_paths(self, source: exp.Expression) -> list[tuple[exp.Column, PathKind]]:
+    def _source_paths(self, source: exp.Expression) -> list[_Path]:
         alias = source.alias_or_name
         if isinstance(source, exp.Table) and not source.args.get("db"):
             name = source.name.lower()
             if name in self._ctes:
-                kinds = self._cte(name)
-                return [(exp.column(_HIDDEN.format(k), table=alias), kind) for k, kind in enumerate(kinds)]
+                return _hidden_paths(alias, self._cte(name))
             if name in schema.TABLES:
-                return [(exp.column(schema.USER_COLUMN, table=alias), PathKind.USER_IDS)]
+                keys, user_id = exp.column(USER_KEY, table=alias), exp.column(schema.USER_COLUMN, table=alias)
+                return [_Path(keys, PathKind.USER_IDS, user_id)]
         if isinstance(source, exp.Subquery):
             _, kinds = self.relation(source)
-            return [(exp.column(_HIDDEN.format(k), table=alias), kind) for k, kind in enumerate(kinds)]
+            return _hidden_paths(alias, kinds)
         return []
 
     def _cte(self, name: str) -> list[PathKind]:
@@ -173,10 +215,12 @@ class _Augmenter:
             aggregating = True
         group = select.args["group"].expressions if select.args.get("group") else []
         kinds = []
-        for k, (column, kind) in enumerate(paths):
-            if aggregating and not (kind is PathKind.USER_IDS and column in group):
-                column = _count_users(column) if kind is PathKind.USER_IDS else exp.Max(this=column)
-                kind = PathKind.USER_COUNTS
+        for k, path in enumerate(paths):
+            column, kind = path.users, path.kind
+            if aggregating and kind is PathKind.USER_IDS and path.user_id in group:
+                column = exp.AnyValue(this=column)  # the group's one user
+            elif aggregating:
+                column, kind = _merged(column, kind, self._min_users), PathKind.USER_COUNTS
             select.select(exp.alias_(column, _HIDDEN.format(k)), copy=False)
             kinds.append(kind)
         return kinds
@@ -196,7 +240,13 @@ class _Augmenter:
         _pad(right, len(right_kinds), len(kinds))
         if not union.args.get("distinct") or not kinds:
             return union, kinds
-        return _distinct_union(union, kinds), [PathKind.USER_COUNTS] * len(kinds)
+        return _distinct_union(union, kinds, self._min_users), [PathKind.USER_COUNTS] * len(kinds)
+
+
+def _hidden_paths(alias: str, kinds: list[PathKind]) -> list[_Path]:
+    """The paths of a CTE or sub-query ``alias`` whose hidden columns hold ``kinds``."""
+    columns = [exp.column(_HIDDEN.format(k), table=alias) for k in range(len(kinds))]
+    return [_Path(column, kind, column) for column, kind in zip(columns, kinds, strict=True)]
 
 
 def _as_counts(query: exp.Expression, kinds: list[PathKind]) -> None:
@@ -215,7 +265,7 @@ def _pad(query: exp.Expression, have: int, want: int) -> None:
             select.select(exp.alias_(exp.Null(), _HIDDEN.format(k)), copy=False)
 
 
-def _distinct_union(union: exp.Union, kinds: list[PathKind]) -> exp.Select:
+def _distinct_union(union: exp.Union, kinds: list[PathKind], min_users: int) -> exp.Select:
     """``a UNION b`` as ``SELECT cols, users FROM (a UNION ALL b) GROUP BY cols``."""
     first = final_selects(union)[0]
     names = [p.alias_or_name for p in first.expressions[: len(first.expressions) - len(kinds)]]
@@ -225,7 +275,7 @@ def _distinct_union(union: exp.Union, kinds: list[PathKind]) -> exp.Select:
     columns = [exp.column(name, table="__amc_union") for name in names]
     hidden = [exp.column(_HIDDEN.format(k), table="__amc_union") for k in range(len(kinds))]
     users = [
-        exp.alias_(_count_users(column) if kind is PathKind.USER_IDS else exp.Max(this=column), _HIDDEN.format(k))
+        exp.alias_(_merged(column, kind, min_users), _HIDDEN.format(k))
         for k, (column, kind) in enumerate(zip(hidden, kinds, strict=True))
     ]
     wrapper = exp.select(*[exp.alias_(c, n) for c, n in zip(columns, names, strict=True)], *users)

@@ -7,6 +7,9 @@ from . import catalog as cat
 
 Expressions = dict[str, str]
 
+USER_KEY = "__amc_user_key"
+"""The user's 64-bit hash next to an AMC table's columns: ``user_id`` is its 16 hex digits (``storage``)."""
+
 
 def hex_id(column: str) -> str:
     """SQL for a 64-bit hash as 16 hex digits (how user, event and conversion ids look)."""
@@ -91,6 +94,7 @@ def user(user_hash: str, app: str) -> Expressions:
     """User and device columns, from the user's hash and device (``d``)."""
     return {
         "user_id": hex_id(user_hash),
+        USER_KEY: user_hash,
         "user_id_type": f"CASE WHEN {user_hash} % 20 < 17 THEN 'adUserId' "
         f"WHEN {user_hash} % 20 < 19 THEN 'sisDeviceId' ELSE 'adBrowserId' END",
         "no_3p_trackers": f"({user_hash} >> 5) % 10 = 0",
