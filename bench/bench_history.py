@@ -9,13 +9,14 @@ Prints a markdown table.
   1.2x that + 20 ms. Results of 1 MiB or more are read from this machine's checksummed copy
   (``amc_magic.history.result_files``); the extra 1e6 row is a first hit without that copy (a
   teammate's machine, or a deleted copy): the bytes come from the database and the copy is written
-  in the background (finished, untimed, before the next run);
+  in the background (finished, deleted and synced to disk, untimed, before the next run);
 * ``history_frame(20)`` with 10,000 executions in the database.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import tempfile
@@ -104,9 +105,14 @@ def bench_cache_hits(store: HistoryStore, quick: bool = False) -> list[tuple[str
 
 
 def forget_the_copy() -> None:
-    """Make the next hit a first one on this machine: the copy the last one wrote (behind its back) is deleted."""
+    """Make the next hit a first one on this machine: the copy the last one wrote (behind its back) is deleted.
+
+    The disk is synced too, as a machine's is between two first hits: without it, every run writes its
+    18 MB copy on top of the last run's dirty pages, and the kernel soon makes writers wait.
+    """
     wait_for_copies()
     shutil.rmtree(copies_directory(), True)
+    os.sync()
 
 
 def parquet_bytes(store: HistoryStore, execution_id: str, frame: pd.DataFrame) -> bytes:

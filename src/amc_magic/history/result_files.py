@@ -17,7 +17,6 @@ Copies are not removed when their database forgets a result; deleting the direct
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import logging
@@ -25,7 +24,7 @@ import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -57,37 +56,45 @@ def keep_copy(sha256: str | None, data: bytes | bytearray) -> None:
     """Write the copy of a large result, unless it exists; a failure to write is only logged."""
     if sha256 is None or len(data) < LOCAL_COPY_MIN_BYTES:
         return
-    copy = _Copy(sha256, len(data))
-    if not copy.exists():
-        copy.add(data)
-        copy.finish()
+    path = copies_directory() / f"{sha256}.parquet"
+    try:
+        if path.is_file() and path.stat().st_size == len(data):
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{sha256}.{uuid.uuid4().hex}.partial")
+        try:
+            partial.write_bytes(data)
+            os.replace(partial, path)
+        finally:
+            partial.unlink(missing_ok=True)
+    except OSError as exc:
+        logger.debug("could not keep a copy of result %s: %s", sha256, exc)
 
 
 def load_result(engine: sa.Engine, local_id: str) -> pd.DataFrame | None:
     """The stored result of an execution, from this machine's copy if it is sound, else the database.
 
-    Bytes fetched from the database are written to the copy behind the caller's back, piece by
-    piece in one worker thread, while the rest arrives (PostgreSQL sends them in pieces) and while
-    they are decoded: the result is returned without waiting for its copy (see
-    :func:`wait_for_copies`). They are not hashed: the checksum naming the copy was read with
-    them, and every later read of the copy checks it.
+    Bytes fetched from the database are decoded first, then written to the copy behind the
+    caller's back, in one worker thread: the result is returned without waiting for its copy (see
+    :func:`wait_for_copies`), and the writing does not slow the decode (on two cores, writing
+    beside it made a first hit of 18 MB 15 ms slower). The bytes are not hashed: the checksum
+    naming the copy was read with them, and every later read of the copy checks it.
     """
     with engine.connect() as conn:
         stored = queries.result_checksum(conn, local_id)
     if stored is None:
         return None
-    on_piece, copy = None, None
     if stored.sha256 is not None and stored.byte_size >= LOCAL_COPY_MIN_BYTES:
         frame = read_copy(stored.sha256, stored.byte_size)
         if frame is not None:
             return frame
-        copy = _Copy(stored.sha256, stored.byte_size)
-        on_piece = functools.partial(_copier().submit, copy.add)
     with engine.connect() as conn:
-        fetched = queries.result_parquet(conn, local_id, on_piece=on_piece)
-    if copy is not None:
-        _copier().submit(copy.finish, sha256=fetched and fetched.sha256)  # (the row may be new since)
-    return None if fetched is None else parquet_to_frame(pa.py_buffer(fetched.data))
+        fetched = queries.result_parquet(conn, local_id)
+    if fetched is None:
+        return None
+    frame = parquet_to_frame(pa.py_buffer(fetched.data))
+    _copier().submit(keep_copy, fetched.sha256, fetched.data)  # named by the checksum read with the bytes
+    return frame
 
 
 def wait_for_copies() -> None:
@@ -99,55 +106,6 @@ def wait_for_copies() -> None:
 def _copier() -> ThreadPoolExecutor:
     """The one thread that writes copies, in the order their pieces arrive (joined at exit, so they finish)."""
     return ThreadPoolExecutor(1, thread_name_prefix="amc-result-copy")
-
-
-class _Copy:
-    """This machine's copy of one result, written piece by piece to a temporary file renamed into place.
-
-    Every failure to write is only logged: the copy is a shortcut, the database keeps the result.
-    """
-
-    def __init__(self, sha256: str, size: int) -> None:
-        self.path = copies_directory() / f"{sha256}.parquet"
-        self._sha256, self._size, self._written = sha256, size, 0
-        self._partial = self.path.with_name(f".{sha256}.{uuid.uuid4().hex}.partial")
-        self._file: BinaryIO | None = None
-        self._failed = False
-
-    def exists(self) -> bool:
-        try:
-            return self.path.is_file() and self.path.stat().st_size == self._size
-        except OSError:
-            return False
-
-    def add(self, piece: bytes | bytearray | memoryview) -> None:
-        self._written += len(piece)
-        if self._failed:
-            return
-        try:
-            if self._file is None:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._file = self._partial.open("wb")
-            self._file.write(piece)
-        except OSError as exc:
-            self._give_up(exc)
-
-    def finish(self, sha256: str | None = None) -> None:
-        """Rename the written file into place if it is whole (and, given the checksum read with the bytes, if that names it)."""
-        try:
-            if self._file is not None:
-                self._file.close()
-            if not self._failed and self._written == self._size and sha256 in (None, self._sha256):
-                os.replace(self._partial, self.path)
-        except OSError as exc:
-            self._give_up(exc)
-        if self._file is not None:
-            with contextlib.suppress(OSError):
-                self._partial.unlink(missing_ok=True)
-
-    def _give_up(self, exc: OSError) -> None:
-        logger.debug("could not keep a copy of result %s: %s", self._sha256, exc)
-        self._failed = True
 
 
 def read_copy(sha256: str, size: int) -> pd.DataFrame | None:
