@@ -6,12 +6,13 @@ thread, which parses it with ``pyarrow.csv`` and the declared column types, so t
 parsed while the rest of it is still downloading and no block is held once it is parsed. Cutting
 at line ends is what ``pyarrow.csv`` does itself (values are not allowed to contain newlines).
 
-Memory stays bounded: at most ``Blocks.slots`` blocks are queued or being parsed at once, and a
+Memory stays bounded: at most one block per core is being parsed or waiting to be, and a
 sink that would queue another waits (on the download's own thread) until one is done. The parsed
 tables are allocated from :data:`MEMORY_POOL`, jemalloc where Arrow has it, set to hand freed pages
 back to the system at once: mimalloc (Arrow's default) and a decaying jemalloc keep what the parse
 and the conversion freed, which more than doubled the peak. That costs page faults (about a
-quarter of the time of a million-row result): peak memory is what the issue's target bounds.
+quarter of the time of a million-row result): a bounded peak was chosen over speed (BENCHMARKS.md
+has both figures).
 """
 
 from __future__ import annotations
@@ -60,7 +61,10 @@ def _workers() -> ThreadPoolExecutor:
 
 
 class Blocks:
-    """The blocks of one result being parsed, at most one per core plus one queued at a time.
+    """The blocks of one result being parsed, at most one per core at a time.
+
+    (A block queued beside them kept the cores no busier: filling a buffer is far quicker than
+    parsing it, and that buffer was a tenth of a 100,000-row result's peak memory.)
 
     Args:
         block_bytes: the size of a block buffer (a block is cut at its last line end).
@@ -69,7 +73,7 @@ class Blocks:
     def __init__(self, block_bytes: int = BLOCK_BYTES) -> None:
         self.block_bytes = block_bytes
         self._pool = _workers()
-        self._slots = threading.BoundedSemaphore(self._pool._max_workers + 1)
+        self._slots = threading.BoundedSemaphore(self._pool._max_workers)
         self._parts: set[Future[pa.Table]] = set()
         self._spare: list[tuple[pa.Buffer, memoryview]] = []
         self._closed = False
