@@ -56,10 +56,18 @@ def _module(name: str) -> Any:
 
 
 INGEST_NOISE = (
-    " On this shared machine the baseline alone varied 2.4x between runs (13 to 31 ms at 1e5), so one run's "
-    "throughput ratio can read 0.5x or 1.0x; `python -m bench --only ingest --no-write` twice on 2026-12-02 gave "
-    "1.04x/0.56x (1e5/1e6) with freed pages handed back at once (jemalloc decay 0, the setting shipped: memory "
-    "2.06x/1.40x) and 0.47x/0.75x with a 1-s decay (memory 3.91x/2.89x)."
+    " On this shared machine the baseline alone varies up to 2.4x between runs (13 to 31 ms at 1e5), so one "
+    "run's throughput ratio at 1e5 can read anywhere from 0.5x to 1.0x. CPU time, measured in one process on "
+    "2026-12-03 (best of 7, 1e6 rows), is steadier and shows where the time goes: `read_csv` as above, "
+    "220 ms of CPU; the same with our memory pool (jemalloc handing freed pages back at once), 268 ms; our block "
+    "parse with that pool, 345 ms, and 272 ms with a 1-s decay. One `read_csv` call costs about 0.4 ms besides "
+    "its bytes (a 9.7 MB file parses in 19 ms as one call, 24 ms as ten 1-MiB blocks), and the pool's page "
+    "faults cost the rest. Keeping freed pages (mimalloc, or a decaying jemalloc) puts the peak at 2.1x-2.4x at "
+    "1e6 and 3x-6x at 1e5; parsing whole files, one per core, with mimalloc reaches 0.82x at 1e6 but peaks at "
+    "2.1x (1e6) and 4.6x (1e5). pyarrow's `release_unused` does not purge jemalloc here (the resident size is "
+    "unchanged after it), so a pool cannot be kept warm during the parse and emptied after it. Meeting both "
+    "targets would take a CSV reader that can be fed a stream as it downloads (one reader per file, no per-call "
+    "cost) and parses into preallocated columns, or an allocator that can be purged on demand."
 )
 """What repeated ingest runs showed (kept in the section's text, so regenerating keeps it)."""
 
@@ -92,14 +100,19 @@ SECTIONS = [
         "python bench/bench_history.py",
         "A cache hit (`find_cached` + `load_result`) against reading the same Parquet bytes, already in memory, with "
         "pyarrow directly; and `history_frame(20)` with 10,000 executions. Target: at most 1.2x the direct read "
-        "+ 20 ms.",
+        "+ 20 ms. Results of 1 MiB or more are read from this machine's checksummed copy; the \"first hit\" row "
+        "has none (a teammate's machine), so the bytes come from the database (in 2 MiB pieces) before the "
+        "decode, and the copy is written afterwards, in the background.",
         lambda args: _module("bench_history").collect(None, args.quick),
     ),
     Section(
         "history-postgresql",
         "Cache hits and history listing, PostgreSQL",
         "python bench/bench_history.py --db-url {pg_url}",
-        "As above, in a throwaway schema of the PostgreSQL database.",
+        "As above, in a throwaway schema of the PostgreSQL database. A first hit there is the fetch (18 MB from "
+        "the server on the same two cores: 23 ms at best in pieces, 43 ms whole) plus the decode, a few ms above "
+        "the target; what would meet it is decoding column chunks as their bytes arrive (tried: 3 ms gained, "
+        "the cores being busy with the transfer) or a smaller encoding of the same frame.",
         lambda args: _module("bench_history").collect(args.pg_url, args.quick),
     ),
     Section(
