@@ -66,10 +66,7 @@ def result_checksum(conn: sa.Connection, local_id: str) -> sa.Row[Any] | None:
     """
     key = searchable(local_id)
     if conn.dialect.name == "sqlite":
-        query = sa.text(
-            f"SELECT byte_size, sha256 FROM {t.results.name} INDEXED BY ix_amc_results_lookup WHERE execution_id = :id"
-        )
-        return conn.execute(query, {"id": key}).first()
+        return _sqlite_lookup(conn, key, "byte_size, sha256")
     query = sa.select(t.results.c.byte_size, t.results.c.sha256).where(t.results.c.execution_id == key)
     return conn.execute(query).first()
 
@@ -85,10 +82,11 @@ def result_parquet(conn: sa.Connection, local_id: str, *, piece_bytes: int | Non
     """Return the stored Parquet bytes of an execution's result, if any (``conn`` has no transaction yet).
 
     The bytes are read in pieces of ``piece_bytes`` (default :data:`RESULT_PIECE_BYTES`), in one
-    transaction that also reads their checksum. Reading one large value whole is slow on both databases: SQLite's row reader took 20 ms for an
-    18 MB result that its blob reader reads in 8; libpq grows its buffer for one large value by
-    copying it over and over (43 ms, against 23 in pieces). On PostgreSQL the pieces come in binary
-    form (psycopg's default text transfer sends ``bytea`` as hex).
+    transaction that also reads their checksum. Reading one large value whole is slow on both
+    databases: SQLite's row reader took 20 ms for an 18 MB result that its blob reader reads in 8;
+    libpq grows its buffer for one large value by copying it over and over (43 ms, against 23 in
+    pieces). On PostgreSQL the pieces come in binary form (psycopg's default text transfer sends
+    ``bytea`` as hex).
     """
     piece_bytes = piece_bytes or RESULT_PIECE_BYTES
     if conn.dialect.name == "sqlite":
@@ -96,10 +94,15 @@ def result_parquet(conn: sa.Connection, local_id: str, *, piece_bytes: int | Non
     return _postgresql_parquet(conn, searchable(local_id), piece_bytes)
 
 
+def _sqlite_lookup(conn: sa.Connection, key: str, columns: str) -> sa.Row[Any] | None:
+    """``columns`` of a result's row, read from ``ix_amc_results_lookup`` (never from the row's bytes)."""
+    query = f"SELECT {columns} FROM {t.results.name} INDEXED BY ix_amc_results_lookup WHERE execution_id = :id"
+    return conn.execute(sa.text(query), {"id": key}).first()
+
+
 def _sqlite_parquet(conn: sa.Connection, key: str, piece_bytes: int) -> StoredParquet | None:
-    lookup = sa.text(f"SELECT rowid, sha256 FROM {t.results.name} INDEXED BY ix_amc_results_lookup WHERE execution_id = :id")
     with conn.begin():
-        row = conn.execute(lookup, {"id": key}).first()
+        row = _sqlite_lookup(conn, key, "rowid, sha256")
         if row is None:
             return None
         with conn.connection.driver_connection.blobopen(t.results.name, "parquet", row.rowid, readonly=True) as blob:
@@ -144,7 +147,7 @@ def _assembled(size: int, piece: Callable[[int], bytes | None]) -> bytearray | N
 
 
 RESULT_PIECE_BYTES = 2 << 20
-"""The size of the pieces a large result is fetched from PostgreSQL in."""
+"""The size of the pieces a stored result is read in."""
 
 
 def stale_clause(now: datetime, stale_after: timedelta) -> sa.ColumnElement[bool]:

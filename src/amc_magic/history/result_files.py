@@ -2,14 +2,14 @@
 
 The database stays the one place a result lives, so a team sharing a PostgreSQL history from
 several machines shares its cache. Fetching megabytes from it, though, costs nearly as much as
-decoding them (PostgreSQL sends an 18 MB result in two thirds of the time pyarrow takes to read it), so each
-result of at least :data:`LOCAL_COPY_MIN_BYTES` is also written, when it is stored or first
+decoding them (PostgreSQL sends an 18 MB result in two thirds of the time pyarrow takes to read
+it), so each result of at least :data:`LOCAL_COPY_MIN_BYTES` is also written, when it is stored or first
 loaded on a machine, to ``<Jupyter data dir>/amc_magic/results/<sha256>.parquet``. A cache hit
 reads that file (memory-mapped) instead, after checking its size and its SHA-256, which the
 database keeps next to the bytes (``amc_results.sha256``); the hash runs beside the Parquet
 decode. A missing, short or damaged copy is never an error: it is deleted and the bytes come from
-the database, and a fresh copy is written in the background. Copies are named by their content, so one directory
-serves every database on the machine, and two processes writing the same copy write the same
+the database, and a fresh copy is written in the background. Copies are named by their content,
+so one directory serves every database on the machine, and two processes writing the same copy write the same
 bytes (each to a temporary file renamed into place).
 
 Copies are not removed when their database forgets a result; deleting the directory is always safe.
