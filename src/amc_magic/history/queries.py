@@ -8,6 +8,7 @@ character is treated as matching nothing.
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
@@ -86,7 +87,8 @@ def result_parquet(conn: sa.Connection, local_id: str, *, piece_bytes: int | Non
     databases: SQLite's row reader took 20 ms for an 18 MB result that its blob reader reads in 8;
     libpq grows its buffer for one large value by copying it over and over (43 ms, against 23 in
     pieces). On PostgreSQL the pieces come in binary form (psycopg's default text transfer sends
-    ``bytea`` as hex).
+    ``bytea`` as hex), all asked for at once in a pipeline, so that the server sends the next while
+    the client copies the last (a quarter less time than asking for each in turn).
     """
     piece_bytes = piece_bytes or RESULT_PIECE_BYTES
     if conn.dialect.name == "sqlite":
@@ -113,21 +115,33 @@ def _sqlite_parquet(conn: sa.Connection, key: str, piece_bytes: int) -> StoredPa
 def _postgresql_parquet(conn: sa.Connection, key: str, piece_bytes: int) -> StoredParquet | None:
     table = t.results.name
     conn = conn.execution_options(isolation_level="REPEATABLE READ")  # every piece from one snapshot
-    with conn.begin(), conn.connection.driver_connection.cursor(binary=True) as cursor:
+    driver = conn.connection.driver_connection
+    with conn.begin(), driver.cursor(binary=True) as cursor:
         cursor.execute(f"SELECT octet_length(parquet), sha256 FROM {table} WHERE execution_id = %s", [key])
         row = cursor.fetchone()
         if row is None:
             return None
+        size, sha256 = row
+        with driver.pipeline():  # every piece asked for at once: the server sends them back to back
+            pieces: deque[Any] = deque()
+            for start in range(0, size, piece_bytes):
+                piece = driver.cursor(binary=True)
+                piece.execute(
+                    f"SELECT substring(parquet FROM %s FOR %s) FROM {table} WHERE execution_id = %s",
+                    [start + 1, piece_bytes, key],
+                )
+                pieces.append(piece)
 
-        def piece(start: int) -> bytes:
-            cursor.execute(
-                f"SELECT substring(parquet FROM %s FOR %s) FROM {table} WHERE execution_id = %s",
-                [start + 1, piece_bytes, key],
-            )
-            return cursor.fetchone()[0]
+            def next_piece(start: int) -> bytes | None:
+                if start % piece_bytes or not pieces:  # an earlier piece was short
+                    return None
+                with pieces.popleft() as piece:  # (its bytes are freed once copied)
+                    return piece.fetchone()[0]
 
-        data = _assembled(row[0], piece)
-        return None if data is None else StoredParquet(data, row[1])
+            data = _assembled(size, next_piece)
+            for piece in pieces:
+                piece.close()
+        return None if data is None else StoredParquet(data, sha256)
 
 
 def _assembled(size: int, piece: Callable[[int], bytes | None]) -> bytearray | None:
