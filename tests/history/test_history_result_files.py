@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 
 import numpy as np
 import pandas as pd
@@ -12,7 +13,13 @@ import sqlalchemy as sa
 from amc_magic.history import HistoryStore
 from amc_magic.history import tables as t
 from amc_magic.history import queries
-from amc_magic.history.result_files import LOCAL_COPY_MIN_BYTES, copies_directory, wait_for_copies
+from amc_magic.history.result_files import (
+    LOCAL_COPY_MIN_BYTES,
+    copies_directory,
+    keep_copy,
+    prune_copies,
+    wait_for_copies,
+)
 
 
 def large_frame(rows: int = 200_000) -> pd.DataFrame:
@@ -144,3 +151,53 @@ def test_a_results_size_and_checksum_are_found_without_its_bytes(store, stored) 
         assert (found.byte_size, found.sha256) == (len(row.parquet), row.sha256)
         assert queries.result_checksum(conn, "no-such-execution") is None
         assert queries.result_checksum(conn, "bad\x00id") is None
+
+
+def write_copy(directory, name: str, size: int, mtime: float):
+    path = directory / name
+    path.write_bytes(b"x" * size)
+    os.utime(path, (mtime, mtime))
+    return path
+
+
+def test_pruning_deletes_the_least_recently_used_copies_until_the_rest_fit(tmp_path) -> None:
+    old = write_copy(tmp_path, "a.parquet", 400, 1_000)
+    middle = write_copy(tmp_path, "b.parquet", 400, 2_000)
+    new = write_copy(tmp_path, "c.parquet", 400, 3_000)
+    deleted = prune_copies(tmp_path, 800, now=4_000)
+    assert deleted == [old]
+    assert not old.exists() and middle.exists() and new.exists()
+    assert prune_copies(tmp_path, 800, now=4_000) == []
+
+
+def test_pruning_never_deletes_the_copy_just_written_nor_other_files(tmp_path) -> None:
+    written = write_copy(tmp_path, "big.parquet", 1_000, 1_000)
+    older = write_copy(tmp_path, "older.parquet", 10, 500)
+    other = write_copy(tmp_path, "notes.txt", 5_000, 100)
+    assert prune_copies(tmp_path, 100, keep=written, now=2_000) == [older]
+    assert written.exists() and other.exists()
+
+
+def test_pruning_sweeps_partial_copies_left_by_a_writer_that_died(tmp_path) -> None:
+    abandoned = write_copy(tmp_path, ".abc.1.partial", 10, 1_000)
+    being_written = write_copy(tmp_path, ".abc.2.partial", 10, 4_000)
+    assert prune_copies(tmp_path, 1 << 30, now=4_700) == [abandoned]  # an hour and more, against minutes
+    assert being_written.exists()
+
+
+def test_a_new_copy_over_the_limit_pushes_out_the_least_recently_hit(store, claim) -> None:
+    first, second = claim(), claim(sql="SELECT campaign FROM amazon_attributed_events_by_traffic_time")
+    store.store_result(first.id, large_frame(), output_columns=[], bytes_downloaded=0)
+    other = large_frame().iloc[::-1].reset_index(drop=True)
+    store.store_result(second.id, other, output_columns=[], bytes_downloaded=0)
+    first_copy, second_copy = the_copy(store, first.id), the_copy(store, second.id)
+    os.utime(first_copy, (1_000, 1_000))
+    os.utime(second_copy, (2_000, 2_000))
+    store.load_result(first.id)  # a hit: the first copy is now the most recently used
+    assert first_copy.stat().st_mtime > second_copy.stat().st_mtime
+    limit = first_copy.stat().st_size + second_copy.stat().st_size
+    row = stored_row(store, second.id)
+    second_copy.unlink()
+    keep_copy(row.sha256, bytes(row.parquet), max_bytes=limit - 1)  # written again: now the newest
+    assert second_copy.exists() and not first_copy.exists()
+    pd.testing.assert_frame_equal(store.load_result(first.id), large_frame())  # from the database

@@ -12,7 +12,9 @@ the database, and a fresh copy is written in the background. Copies are named by
 so one directory serves every database on the machine, and two processes writing the same copy write the same
 bytes (each to a temporary file renamed into place).
 
-Copies are not removed when their database forgets a result; deleting the directory is always safe.
+The directory is kept under :data:`LOCAL_COPIES_MAX_BYTES`: after each copy is written, the
+least recently used copies (a hit refreshes its copy's modification time) are deleted until the
+rest fit, and leftovers of writers that died are swept. Deleting the directory is always safe.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import functools
 import hashlib
 import logging
 import os
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -38,6 +41,12 @@ from amc_magic.history.results import frame_to_parquet, parquet_to_frame, table_
 LOCAL_COPY_MIN_BYTES = 1 << 20
 """Results at least this large (as Parquet) also get a copy on this machine."""
 
+LOCAL_COPIES_MAX_BYTES = 4 << 30
+"""The most this machine's copies take together; the least recently used go first."""
+
+_PARTIAL_MAX_AGE_SECONDS = 3600.0
+"""A copy still being written after this long was left by a writer that died."""
+
 logger = logging.getLogger(__name__)
 
 
@@ -52,8 +61,11 @@ def copies_directory() -> Path:
     return Path(jupyter_data_dir()) / "amc_magic" / "results"
 
 
-def keep_copy(sha256: str | None, data: bytes | bytearray) -> None:
-    """Write the copy of a large result, unless it exists; a failure to write is only logged."""
+def keep_copy(sha256: str | None, data: bytes | bytearray, *, max_bytes: int = LOCAL_COPIES_MAX_BYTES) -> None:
+    """Write the copy of a large result, unless it exists, then prune the others to ``max_bytes``.
+
+    A failure to write or to prune is only logged.
+    """
     if sha256 is None or len(data) < LOCAL_COPY_MIN_BYTES:
         return
     path = copies_directory() / f"{sha256}.parquet"
@@ -67,8 +79,41 @@ def keep_copy(sha256: str | None, data: bytes | bytearray) -> None:
             os.replace(partial, path)
         finally:
             partial.unlink(missing_ok=True)
+        prune_copies(path.parent, max_bytes, keep=path)
     except OSError as exc:
         logger.debug("could not keep a copy of result %s: %s", sha256, exc)
+
+
+def prune_copies(directory: Path, max_bytes: int, *, keep: Path | None = None, now: float | None = None) -> list[Path]:
+    """Delete the least recently used copies in ``directory`` until the rest take at most ``max_bytes``.
+
+    ``keep`` (the copy just written) is never deleted, nor is any file that is not a copy; partial
+    copies older than an hour (their writer died) are. Returns the deleted paths. A copy deleted while
+    another process reads it is harmless: the reader has it mapped, or finds it gone and reads the
+    database.
+    """
+    now = time.time() if now is None else now
+    copies, deleted = [], []
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except FileNotFoundError:
+                continue
+            if entry.name.endswith(".partial") and now - info.st_mtime > _PARTIAL_MAX_AGE_SECONDS:
+                deleted.append(Path(entry.path))
+            elif entry.name.endswith(".parquet") and entry.is_file(follow_symlinks=False):
+                copies.append((info.st_mtime, info.st_size, Path(entry.path)))
+    total = sum(size for _, size, _ in copies)
+    for _, size, path in sorted(copies):  # least recently used first
+        if total <= max_bytes:
+            break
+        if path != keep:
+            deleted.append(path)
+            total -= size
+    for path in deleted:
+        path.unlink(missing_ok=True)
+    return deleted
 
 
 def load_result(engine: sa.Engine, local_id: str) -> pd.DataFrame | None:
@@ -108,6 +153,14 @@ def _copier() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(1, thread_name_prefix="amc-result-copy")
 
 
+def _touch(path: Path) -> None:
+    """Mark a copy as just used (pruning deletes the least recently used first)."""
+    try:
+        os.utime(path)
+    except OSError:  # (a read-only directory: the copy still serves)
+        pass
+
+
 def read_copy(sha256: str, size: int) -> pd.DataFrame | None:
     """Decode this machine's copy of a result if it has ``size`` bytes hashing to ``sha256``, else None.
 
@@ -118,6 +171,7 @@ def read_copy(sha256: str, size: int) -> pd.DataFrame | None:
         if path.stat().st_size != size:
             raise ValueError("wrong size")
         data = pa.memory_map(str(path)).read_buffer()
+        _touch(path)
         with ThreadPoolExecutor(1, thread_name_prefix="amc-result-hash") as hasher:
             digest = hasher.submit(lambda: hashlib.sha256(data).hexdigest())
             table = pq.read_table(pa.BufferReader(data))
