@@ -24,15 +24,7 @@ def _ids(query: CorpusQuery) -> str:
     return query.name
 
 
-THRESHOLD_LINEAGE_BUG = (
-    "the sandbox's threshold lineage (sandbox/thresholds.py) counts one user per row when a query groups by user_id "
-    "again above a CTE, subquery or UNION, so every row is removed; AMC keeps these rows"
-)
-KNOWN_SANDBOX_BUGS = {
-    "05_path_to_conversion_by_channel": THRESHOLD_LINEAGE_BUG,
-    "25_overlap_purchase_rate": THRESHOLD_LINEAGE_BUG,
-    "61_path_to_conversion_iq_dedupe": THRESHOLD_LINEAGE_BUG,
-}
+KNOWN_SANDBOX_BUGS: dict[str, str] = {}  # query name -> the sandbox bug it meets (a strict xfail until fixed)
 
 
 def _on_sandbox(query: CorpusQuery):

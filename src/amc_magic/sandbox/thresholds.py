@@ -12,12 +12,17 @@ and at least 1 user.
 
 * A table path starts as its users' keys (``storage.USER_KEY``: the 64-bit hashes that ``user_id``
   spells in hex, so the same users, but integers, which are cheaper to count than formatted strings).
+* A path of user keys knows the columns that hold its user: a table's ``user_id``; the output columns
+  of a CTE, sub-query or union that pass such a column through or group by it (a union's in every
+  branch); and the columns that a WHERE or join condition ``a = b`` equates with one of those (a LEFT
+  JOIN's condition only for its joined side, whose rows it may leave NULL, not for the rows it keeps).
 * A SELECT without aggregation passes each path of its sources through (joins combine paths).
 * An aggregating SELECT (GROUP BY, aggregate functions, or ``SELECT DISTINCT``, treated as a GROUP BY
-  of its columns) keeps a table path whose ``user_id`` is one of its GROUP BY keys (as the
-  ``ANY_VALUE`` of its keys: one user per group), turns any other path of user keys into the count of
-  its distinct users over the same groups, and an already counted path into its ``MAX`` (a lower
-  bound: the rows merged may share users).
+  of its columns) keeps a path of user keys when a column holding its user is one of its GROUP BY
+  keys (as the ``ANY_VALUE`` of its keys: one user per group), so a query may group by ``user_id`` at
+  several levels and still count the users at the level above; it turns any other path of user keys
+  into the count of its distinct users over the same groups, and an already counted path into its
+  ``MAX`` (a lower bound: the rows merged may share users).
 * ``UNION ALL`` pairs its branches' paths by position (padding with NULL); a ``UNION`` (distinct) is
   computed as a GROUP BY of all its columns over the ``UNION ALL``.
 * EXCEPT, INTERSECT, VALUES, UNNEST, and ``SELECT DISTINCT`` with aggregates or window functions,
@@ -61,13 +66,28 @@ class _Path:
     Attributes:
         users: the column (user keys, or counts).
         kind: what it holds.
-        user_id: the column whose GROUP BY leaves one user per group: a table's ``user_id``, else
-            ``users`` itself.
+        user_ids: the columns whose GROUP BY leaves one user of the path per group (user keys only): a
+            table's ``user_id``, a CTE's or sub-query's output columns that carry it, and the columns
+            a join or WHERE condition equates with one of those.
     """
 
     users: exp.Column
     kind: PathKind
-    user_id: exp.Column
+    user_ids: frozenset[exp.Column]
+
+
+@dataclass(frozen=True)
+class _Carried:
+    """A relation's hidden user column as the relation hands it up.
+
+    Attributes:
+        kind: what it holds.
+        user_id_positions: the relation's output columns (by position) that carry the path's user, so
+            that a GROUP BY of any of them above leaves one user per group (user keys only).
+    """
+
+    kind: PathKind
+    user_id_positions: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -89,8 +109,8 @@ def plan(tree: exp.Query) -> ThresholdPlan:
     """The threshold plan of a qualified query (see the module docstring)."""
     min_users = _Requirement(tree).min_users()
     query = tree.copy()
-    augmented, paths = _Augmenter(query, min_users).relation(query)
-    return ThresholdPlan(augmented, tuple(paths), min_users)
+    augmented, carried = _Augmenter(query, min_users).relation(query)
+    return ThresholdPlan(augmented, tuple(path.kind for path in carried), min_users)
 
 
 def apply(table: pa.Table, threshold_plan: ThresholdPlan) -> tuple[pa.Table, int]:
@@ -163,14 +183,14 @@ class _Augmenter:
     def __init__(self, tree: exp.Query, min_users: int) -> None:
         self._ctes = _ctes(tree)
         self._min_users = min_users
-        self._done: dict[str, list[PathKind]] = {}
+        self._done: dict[str, list[_Carried]] = {}
 
-    def relation(self, query: exp.Expression) -> tuple[exp.Expression, list[PathKind]]:
-        """The relation (possibly replaced) with hidden columns appended, and their kinds."""
+    def relation(self, query: exp.Expression) -> tuple[exp.Expression, list[_Carried]]:
+        """The relation (possibly replaced) with hidden columns appended, and what they carry."""
         if isinstance(query, exp.Subquery):
-            inner, paths = self.relation(query.this)
+            inner, carried = self.relation(query.this)
             query.set("this", inner)
-            return query, paths
+            return query, carried
         if isinstance(query, exp.Union):
             return self._union(query)
         if isinstance(query, exp.Select):
@@ -182,25 +202,26 @@ class _Augmenter:
         if isinstance(source, exp.Table) and not source.args.get("db"):
             name = source.name.lower()
             if name in self._ctes:
-                return _hidden_paths(alias, self._cte(name))
+                carried = self._cte(name)
+                return _hidden_paths(alias, self._ctes[name].this, carried)
             if name in schema.TABLES:
                 keys, user_id = exp.column(USER_KEY, table=alias), exp.column(schema.USER_COLUMN, table=alias)
-                return [_Path(keys, PathKind.USER_IDS, user_id)]
+                return [_Path(keys, PathKind.USER_IDS, frozenset({user_id}))]
         if isinstance(source, exp.Subquery):
-            _, kinds = self.relation(source)
-            return _hidden_paths(alias, kinds)
+            _, carried = self.relation(source)
+            return _hidden_paths(alias, source.this, carried)
         return []
 
-    def _cte(self, name: str) -> list[PathKind]:
+    def _cte(self, name: str) -> list[_Carried]:
         if name not in self._done:
             self._done[name] = []  # a recursive reference sees no paths
             cte = self._ctes[name]
-            query, kinds = self.relation(cte.this)
+            query, carried = self.relation(cte.this)
             cte.set("this", query)
-            self._done[name] = kinds
+            self._done[name] = carried
         return self._done[name]
 
-    def _select(self, select: exp.Select) -> list[PathKind]:
+    def _select(self, select: exp.Select) -> list[_Carried]:
         aggregating = _aggregates(select)
         distinct = select.args.get("distinct")
         windowed = any(p.find(exp.Window) for p in select.expressions)
@@ -209,44 +230,121 @@ class _Augmenter:
         paths = [path for source in _sources(select) for path in self._source_paths(source)]
         if not paths:
             return []
+        equalities = _equalities(select)
+        paths = [_equated(path, equalities) for path in paths]
         if distinct:
             select.set("distinct", None)
             select.group_by(*(p.unalias().copy() for p in select.expressions), copy=False)
             aggregating = True
         group = select.args["group"].expressions if select.args.get("group") else []
-        kinds = []
+        outputs = [p.unalias() for p in select.expressions]
+        carried = []
         for k, path in enumerate(paths):
             column, kind = path.users, path.kind
-            if aggregating and kind is PathKind.USER_IDS and path.user_id in group:
+            if aggregating and kind is PathKind.USER_IDS and any(user_id in group for user_id in path.user_ids):
                 column = exp.AnyValue(this=column)  # the group's one user
             elif aggregating:
                 column, kind = _merged(column, kind, self._min_users), PathKind.USER_COUNTS
             select.select(exp.alias_(column, _HIDDEN.format(k)), copy=False)
-            kinds.append(kind)
-        return kinds
+            carried.append(_carried(kind, path.user_ids, outputs))
+        return carried
 
-    def _union(self, union: exp.Union) -> tuple[exp.Expression, list[PathKind]]:
-        left, left_kinds = self.relation(union.left)
-        right, right_kinds = self.relation(union.right)
+    def _union(self, union: exp.Union) -> tuple[exp.Expression, list[_Carried]]:
+        left, left_carried = self.relation(union.left)
+        right, right_carried = self.relation(union.right)
         union.set("this", left)
         union.set("expression", right)
-        if any(a is not b for a, b in zip(left_kinds, right_kinds, strict=False)):
-            _as_counts(left, left_kinds)
-            _as_counts(right, right_kinds)
-            left_kinds = [PathKind.USER_COUNTS] * len(left_kinds)
-            right_kinds = [PathKind.USER_COUNTS] * len(right_kinds)
-        kinds = left_kinds if len(left_kinds) >= len(right_kinds) else right_kinds
-        _pad(left, len(left_kinds), len(kinds))
-        _pad(right, len(right_kinds), len(kinds))
-        if not union.args.get("distinct") or not kinds:
-            return union, kinds
-        return _distinct_union(union, kinds, self._min_users), [PathKind.USER_COUNTS] * len(kinds)
+        if any(a.kind is not b.kind for a, b in zip(left_carried, right_carried, strict=False)):
+            _as_counts(left, [c.kind for c in left_carried])
+            _as_counts(right, [c.kind for c in right_carried])
+            left_carried = [_Carried(PathKind.USER_COUNTS)] * len(left_carried)
+            right_carried = [_Carried(PathKind.USER_COUNTS)] * len(right_carried)
+        carried = _paired(left_carried, right_carried)
+        _pad(left, len(left_carried), len(carried))
+        _pad(right, len(right_carried), len(carried))
+        if not union.args.get("distinct") or not carried:
+            return union, carried
+        return _distinct_union(union, carried, self._min_users)
 
 
-def _hidden_paths(alias: str, kinds: list[PathKind]) -> list[_Path]:
-    """The paths of a CTE or sub-query ``alias`` whose hidden columns hold ``kinds``."""
-    columns = [exp.column(_HIDDEN.format(k), table=alias) for k in range(len(kinds))]
-    return [_Path(column, kind, column) for column, kind in zip(columns, kinds, strict=True)]
+def _carried(kind: PathKind, user_ids: frozenset[exp.Column], outputs: list[exp.Expression]) -> _Carried:
+    """What a SELECT hands up of a path: its kind and, for user keys, the outputs that are its user."""
+    if kind is not PathKind.USER_IDS:
+        return _Carried(kind)
+    return _Carried(kind, frozenset(k for k, output in enumerate(outputs) if output in user_ids))
+
+
+def _paired(left: list[_Carried], right: list[_Carried]) -> list[_Carried]:
+    """A union's paths from its branches' paths of the same kinds, paired by position.
+
+    A path carries its user in the columns that carry it in every branch that has the path (the
+    others pad it with NULL: no users).
+    """
+    paired = []
+    for k in range(max(len(left), len(right))):
+        branches = [carried[k] for carried in (left, right) if k < len(carried)]
+        positions = frozenset.intersection(*(branch.user_id_positions for branch in branches))
+        paired.append(_Carried(branches[0].kind, positions))
+    return paired
+
+
+def _hidden_paths(alias: str, query: exp.Expression, carried: list[_Carried]) -> list[_Path]:
+    """The paths of a CTE or sub-query ``alias`` over ``query`` whose hidden columns carry ``carried``."""
+    selects = final_selects(query)
+    names = [p.alias_or_name for p in selects[0].expressions] if selects else []
+    paths = []
+    for k, path in enumerate(carried):
+        user_ids = frozenset(exp.column(names[position], table=alias) for position in path.user_id_positions)
+        paths.append(_Path(exp.column(_HIDDEN.format(k), table=alias), path.kind, user_ids))
+    return paths
+
+
+def _equalities(select: exp.Select) -> list[tuple[exp.Column, exp.Column]]:
+    """Pairs ``(a, b)`` of columns that ``select``'s conditions make equal, so ``b`` determines ``a``.
+
+    WHERE and inner-join ``a = b`` conditions (top-level ``AND`` terms) hold both ways on every row; a
+    LEFT JOIN's hold for the rows of the joined source that remain (the others are NULL), so only the
+    joined source's columns are determined. Other joins determine nothing.
+    """
+    where = select.args.get("where")
+    pairs = _both_ways(_column_equalities(where.this)) if where else []
+    for join in select.args.get("joins") or []:
+        on, side, kind = join.args.get("on"), (join.side or "").upper(), (join.kind or "").upper()
+        if on is None or side not in {"", "LEFT"} or kind not in {"", "INNER", "OUTER"}:
+            continue  # FULL or RIGHT joins may leave either side NULL; SEMI and ANTI joins output one side
+        equalities = _both_ways(_column_equalities(on))
+        if side == "LEFT":
+            joined = join.this.alias_or_name
+            equalities = [(a, b) for a, b in equalities if a.table == joined]
+        pairs += equalities
+    return pairs
+
+
+def _column_equalities(condition: exp.Expression) -> list[tuple[exp.Column, exp.Column]]:
+    """The ``column = column`` terms of a condition's top-level ``AND``."""
+    if isinstance(condition, exp.Paren):
+        return _column_equalities(condition.this)
+    if isinstance(condition, exp.And):
+        return _column_equalities(condition.left) + _column_equalities(condition.right)
+    if isinstance(condition, exp.EQ) and isinstance(condition.left, exp.Column):
+        if isinstance(condition.right, exp.Column):
+            return [(condition.left, condition.right)]
+    return []
+
+
+def _both_ways(pairs: list[tuple[exp.Column, exp.Column]]) -> list[tuple[exp.Column, exp.Column]]:
+    """Equalities that hold on every row: each side determines the other."""
+    return pairs + [(b, a) for a, b in pairs]
+
+
+def _equated(path: _Path, equalities: list[tuple[exp.Column, exp.Column]]) -> _Path:
+    """``path`` with every column that ``equalities`` make equal to its user among its user ids."""
+    if path.kind is not PathKind.USER_IDS:
+        return path
+    user_ids = set(path.user_ids)
+    while added := {b for a, b in equalities if a in user_ids} - user_ids:
+        user_ids |= added
+    return _Path(path.users, path.kind, frozenset(user_ids))
 
 
 def _as_counts(query: exp.Expression, kinds: list[PathKind]) -> None:
@@ -265,24 +363,31 @@ def _pad(query: exp.Expression, have: int, want: int) -> None:
             select.select(exp.alias_(exp.Null(), _HIDDEN.format(k)), copy=False)
 
 
-def _distinct_union(union: exp.Union, kinds: list[PathKind], min_users: int) -> exp.Select:
-    """``a UNION b`` as ``SELECT cols, users FROM (a UNION ALL b) GROUP BY cols``."""
+def _distinct_union(union: exp.Union, carried: list[_Carried], min_users: int) -> tuple[exp.Select, list[_Carried]]:
+    """``a UNION b`` as ``SELECT cols, users FROM (a UNION ALL b) GROUP BY cols``, and its paths.
+
+    The GROUP BY is of every column, so a path whose user one of them carries keeps its user ids.
+    """
     first = final_selects(union)[0]
-    names = [p.alias_or_name for p in first.expressions[: len(first.expressions) - len(kinds)]]
+    names = [p.alias_or_name for p in first.expressions[: len(first.expressions) - len(carried)]]
     with_ = union.args.get("with_")
     union.set("with_", None)
     union.set("distinct", False)
     columns = [exp.column(name, table="__amc_union") for name in names]
-    hidden = [exp.column(_HIDDEN.format(k), table="__amc_union") for k in range(len(kinds))]
-    users = [
-        exp.alias_(_merged(column, kind, min_users), _HIDDEN.format(k))
-        for k, (column, kind) in enumerate(zip(hidden, kinds, strict=True))
-    ]
+    users, wrapped = [], []
+    for k, path in enumerate(carried):
+        hidden = exp.column(_HIDDEN.format(k), table="__amc_union")
+        if path.kind is PathKind.USER_IDS and path.user_id_positions:
+            users.append(exp.alias_(exp.AnyValue(this=hidden), _HIDDEN.format(k)))
+            wrapped.append(path)
+        else:
+            users.append(exp.alias_(_merged(hidden, path.kind, min_users), _HIDDEN.format(k)))
+            wrapped.append(_Carried(PathKind.USER_COUNTS))
     wrapper = exp.select(*[exp.alias_(c, n) for c, n in zip(columns, names, strict=True)], *users)
     wrapper = wrapper.from_(union.subquery("__amc_union")).group_by(*[c.copy() for c in columns])
     if with_:
         wrapper.set("with_", with_)
-    return wrapper
+    return wrapper, wrapped
 
 
 class _Requirement:
