@@ -348,6 +348,10 @@ def test_rows_come_sorted_unless_the_query_orders_them(sandbox_db):
             "From line 1, column 8: No match found for function signature FOO(<ANY>)",
         ),
         ("SELECT COUNT(*) FROM amazon_retail_purchases", "From line 1, column 22: Object 'amazon_retail_purchases' not found"),
+        (
+            "-- reads amazon_retail_purchases\nSELECT 'amazon_retail_purchases' AS t FROM amazon_retail_purchases",
+            "From line 2, column 44: Object 'amazon_retail_purchases' not found",
+        ),
         ("SELECT nope FROM dsp_impressions", "Column 'nope' not found in any table"),
         ("SELECT campaign FROM dsp_impressions WHERE", "Encountered"),
         ("SELECT BUILT_IN_PARAMETER('TODAY') AS x FROM dsp_impressions", "Unknown built-in parameter"),

@@ -292,12 +292,17 @@ def _base_tables(tree: exp.Query) -> list[exp.Table]:
 
 
 def _position(sql: str, word: str) -> str:
-    """Calcite's ``From line L, column C: `` prefix for the first occurrence of ``word``."""
-    match = re.search(rf"\b{re.escape(word)}\b", sql, re.IGNORECASE)
-    if not match:
+    """Calcite's ``From line L, column C: `` prefix for the first use of ``word`` (not in a comment or string)."""
+    try:
+        tokens = AmcSql().tokenize(sql)
+    except sqlglot.errors.TokenError:
         return ""
-    line = sql.count("\n", 0, match.start()) + 1
-    column = match.start() - (sql.rfind("\n", 0, match.start()) + 1) + 1
+    wanted = word.upper()
+    start = next((t.start for t in tokens if t.token_type != TokenType.STRING and t.text.upper() == wanted), None)
+    if start is None:
+        return ""
+    line = sql.count("\n", 0, start) + 1
+    column = start - (sql.rfind("\n", 0, start) + 1) + 1
     return f"From line {line}, column {column}: "
 
 
