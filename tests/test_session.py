@@ -282,3 +282,69 @@ def test_an_eta_is_predicted_from_earlier_runs_of_the_same_query(tmp_path, data_
         unrelated.result(30)
     finally:
         session.close()
+
+
+class ClaimsSeen(HistoryStore):
+    """A history store that keeps the arguments of every claim (the session's store is injected)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.claims = []
+
+    def claim_execution(self, **kwargs):
+        self.claims.append(kwargs)
+        return super().claim_execution(**kwargs)
+
+
+def test_a_claim_holds_its_lease_from_the_moment_the_row_exists(tmp_path, data_dir):
+    app = create_app(SandboxConfig(data=SPEC, data_cache_dir=data_dir))
+    store = ClaimsSeen.from_url(f"sqlite:///{tmp_path / 'history.sqlite'}")
+    session = Session(store=store, sandbox_app=app, now=lambda: NOW)
+    try:
+        session.run(session.prepare(REACH, start="2025-02-01", end="2025-02-28"))
+    finally:
+        session.close()
+    (claim,) = store.claims
+    assert claim["lease_owner"] == session.executions.lease.owner
+    assert claim["lease_expires_at"] > datetime.now(UTC)
+
+
+def exited_process_id() -> int:
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_a_claim_whose_process_died_before_submitting_is_taken_back_at_once(session):
+    import socket
+
+    from amc_magic.history import ExecutionStatus
+
+    prepared = session.prepare(REACH, start="2025-02-01", end="2025-02-28")
+    target = prepared.target
+    dead = f"kernel@{socket.gethostname()}:{exited_process_id()}:0123456789ab"
+    orphan, created = session.store.claim_execution(
+        instance_id=target.instance_id,
+        sql_template=prepared.sql_template,
+        rendered_sql=prepared.sql,
+        cache_key=prepared.cache_key,
+        parameter_values={},
+        window_start=prepared.window.start,
+        window_end=prepared.window.end,
+        time_zone=prepared.window.time_zone,
+        window_type=str(prepared.window.window_type),
+        options={"target": target.name},
+        lease_owner=dead,  # a claimant that died before it could record a mark or an AMC id
+        lease_expires_at=datetime(2999, 1, 1, tzinfo=UTC),
+    )
+    assert created
+    job = session.start(prepared)
+    frame = job.result(timeout=30)  # not the ten minutes a claim nobody holds takes to go stale
+    assert len(frame)
+    abandoned = session.store.get_execution(orphan.id)
+    assert abandoned.status == ExecutionStatus.ABANDONED.value
+    assert abandoned.status_reason == "Its process ended before AMC accepted it."
+    assert creates(session.connector.sandbox_app().state.sandbox) == 1

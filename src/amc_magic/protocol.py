@@ -126,9 +126,12 @@ class QueryProtocol:
     async def _claim(self, prepared: PreparedQuery, key: str, admission: Admission | None) -> tuple[ExecutionRecord, bool]:
         """Claim the history row for ``key``, waiting for a slot while the instance is at its cap."""
         target = prepared.target
+        lease = self._follower.lease
 
         def claim(store: HistoryStore) -> tuple[ExecutionRecord, bool] | None:
             return store.claim_execution(
+                lease_owner=lease.owner,  # held from the start: if this process dies, others see it gone
+                lease_expires_at=lease.clock() + timedelta(seconds=lease.ttl),
                 instance_id=target.instance_id,
                 sql_template=prepared.sql_template,
                 rendered_sql=prepared.sql,

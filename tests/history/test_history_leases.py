@@ -39,6 +39,20 @@ def test_one_owner_holds_the_lease_until_it_expires(store, claim, clock: FakeClo
     assert holder(store, record.id, clock=clock).owner == "poller-b"
 
 
+def test_a_claim_can_take_its_lease_with_the_row(store, clock: FakeClock) -> None:
+    expires = clock.now + timedelta(seconds=TTL)
+    record, created = store.claim_execution(**claim_args(), lease_owner="kernel-a", lease_expires_at=expires)
+    assert created
+    assert holder(store, record.id, clock=clock) == Lease("kernel-a", expires)
+    assert acquire(store, record.id, "kernel-a", TTL, clock=clock, live_only=False)  # its owner's already
+    assert not acquire(store, record.id, "poller-b", TTL, clock=clock, live_only=False)
+    with pytest.raises(ValueError, match="both"):
+        store.claim_execution(**claim_args("SELECT 2 AS x FROM dsp_impressions"), lease_owner="kernel-a")
+    with pytest.raises(ValueError, match="naive"):
+        naive = expires.replace(tzinfo=None)
+        store.claim_execution(**claim_args("SELECT 3 AS x FROM dsp_impressions"), lease_owner="kernel-a", lease_expires_at=naive)
+
+
 def test_renewing_keeps_the_lease_and_releasing_frees_it(store, claim, clock: FakeClock) -> None:
     record = submitted(store, claim)
     assert acquire(store, record.id, "kernel-a", TTL, clock=clock)

@@ -196,6 +196,8 @@ class HistoryStore:
         workflow_version: int | None = None,
         backfill_id: str | None = None,
         max_live: int | None = None,
+        lease_owner: str | None = None,
+        lease_expires_at: datetime | None = None,
     ) -> tuple[ExecutionRecord, bool] | None:
         """Create a ``CREATING`` row for a new execution, unless one is already live for ``cache_key``.
 
@@ -209,6 +211,9 @@ class HistoryStore:
             max_live: create only while fewer than this many executions of ``instance_id`` are
                 live in the database (counted under a per-instance lock, so processes sharing
                 the database together never exceed it).
+            lease_owner: who holds the new row's lease (:mod:`~amc_magic.history.leases`) until
+                ``lease_expires_at``, written with the row: a claimant that dies at once is known
+                by its lease as gone, instead of leaving a row nobody holds until it goes stale.
 
         Returns:
             The row, and True if this call created it (False: attach to the live execution);
@@ -219,7 +224,12 @@ class HistoryStore:
             NotFoundError: no workflow matches ``workflow_id``.
         """
         zone = zone_info(time_zone)
+        if (lease_owner is None) != (lease_expires_at is None):
+            raise ValueError("a claim's lease needs both its owner and when it expires")
+        require_aware(lease_expires_at, "lease_expires_at")
         values = dict(
+            lease_owner=lease_owner,
+            lease_expires_at=lease_expires_at,
             instance_id=instance_id,
             sql_template=sql_template,
             rendered_sql=rendered_sql,
