@@ -57,6 +57,10 @@ def planned(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[thresholds.Thresh
     return plan, hidden, sorted(kept.column(0).to_pylist())
 
 
+PER_USER = "SELECT ad_product_type, user_id, SUM(spend) AS spend FROM sponsored_ads_traffic GROUP BY 1, 2"
+PER_USER_ABOVE_1 = PER_USER.replace("GROUP BY", "WHERE spend > 1 GROUP BY")
+
+
 @pytest.mark.parametrize(
     "sql",
     [
@@ -64,8 +68,32 @@ def planned(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[thresholds.Thresh
         """WITH users AS (SELECT ad_product_type, user_id FROM sponsored_ads_traffic GROUP BY 1, 2)
            SELECT ad_product_type, COUNT(*) AS users FROM users GROUP BY ad_product_type""",
         "SELECT ad_product_type FROM sponsored_ads_traffic UNION SELECT ad_product_type FROM sponsored_ads_traffic",
+        f"""WITH per_user AS ({PER_USER}),
+                 regrouped AS (SELECT ad_product_type, user_id, MAX(spend) AS spend FROM per_user GROUP BY 1, 2)
+            SELECT ad_product_type, SUM(spend) AS spend FROM regrouped GROUP BY ad_product_type""",
+        f"""SELECT ad_product_type, COUNT(*) AS users
+            FROM (SELECT ad_product_type, user_id FROM ({PER_USER}) AS per_user GROUP BY ad_product_type, user_id) AS r
+            GROUP BY ad_product_type""",
+        f"""WITH events AS ({PER_USER} UNION ALL {PER_USER_ABOVE_1}),
+                 per_user AS (SELECT ad_product_type, user_id, COUNT(*) AS n FROM events GROUP BY 1, 2)
+            SELECT ad_product_type, SUM(n) AS n FROM per_user GROUP BY ad_product_type""",
+        """WITH pairs AS (SELECT ad_product_type, user_id FROM sponsored_ads_traffic
+                          UNION SELECT ad_product_type, user_id FROM sponsored_ads_traffic)
+           SELECT ad_product_type, COUNT(*) AS users FROM pairs GROUP BY ad_product_type""",
+        f"""WITH per_user AS ({PER_USER}),
+                 renamed AS (SELECT DISTINCT ad_product_type, user_id AS person FROM per_user)
+            SELECT ad_product_type, COUNT(*) AS users FROM renamed GROUP BY ad_product_type""",
     ],
-    ids=["group by", "through a cte grouped by user", "distinct union"],
+    ids=[
+        "group by",
+        "through a cte grouped by user",
+        "distinct union",
+        "cte regrouped by user",
+        "sub-queries regrouped by user",
+        "union all regrouped by user",
+        "distinct union of users",
+        "distinct renamed user",
+    ],
 )
 def test_two_users_are_counted_up_to_two(con, sql):
     plan, hidden, kept = planned(con, sql)
@@ -94,44 +122,6 @@ def test_a_group_by_user_id_keeps_each_groups_user(con):
     assert plan.paths == (thresholds.PathKind.USER_IDS,) and plan.min_users == 100  # user_id is VERY_HIGH
     assert hidden == {f"{user:016x}": (user,) for user in (1, 2, 3)} | {None: (None,)}
     assert kept == []
-
-
-PER_USER = "SELECT ad_product_type, user_id, SUM(spend) AS spend FROM sponsored_ads_traffic GROUP BY 1, 2"
-PER_USER_ABOVE_1 = PER_USER.replace("GROUP BY", "WHERE spend > 1 GROUP BY")
-
-
-@pytest.mark.parametrize(
-    "sql",
-    [
-        f"""WITH per_user AS ({PER_USER}),
-                 regrouped AS (SELECT ad_product_type, user_id, MAX(spend) AS spend FROM per_user GROUP BY 1, 2)
-            SELECT ad_product_type, SUM(spend) AS spend FROM regrouped GROUP BY ad_product_type""",
-        f"""SELECT ad_product_type, COUNT(*) AS users
-            FROM (SELECT ad_product_type, user_id FROM ({PER_USER}) AS per_user GROUP BY ad_product_type, user_id) AS r
-            GROUP BY ad_product_type""",
-        f"""WITH events AS ({PER_USER} UNION ALL {PER_USER_ABOVE_1}),
-                 per_user AS (SELECT ad_product_type, user_id, COUNT(*) AS n FROM events GROUP BY 1, 2)
-            SELECT ad_product_type, SUM(n) AS n FROM per_user GROUP BY ad_product_type""",
-        """WITH pairs AS (SELECT ad_product_type, user_id FROM sponsored_ads_traffic
-                          UNION SELECT ad_product_type, user_id FROM sponsored_ads_traffic)
-           SELECT ad_product_type, COUNT(*) AS users FROM pairs GROUP BY ad_product_type""",
-        f"""WITH per_user AS ({PER_USER}),
-                 renamed AS (SELECT DISTINCT ad_product_type, user_id AS person FROM per_user)
-            SELECT ad_product_type, COUNT(*) AS users FROM renamed GROUP BY ad_product_type""",
-    ],
-    ids=[
-        "cte regrouped by user",
-        "sub-queries regrouped by user",
-        "union all regrouped by user",
-        "distinct union of users",
-        "distinct renamed user",
-    ],
-)
-def test_users_are_counted_through_levels_grouped_by_user(con, sql):
-    plan, hidden, kept = planned(con, sql)
-    assert plan.min_users == 2  # ad_product_type is LOW
-    assert hidden == {"none": (0,), "one": (1,), "two": (2,), "three": (2,)}
-    assert kept == ["three", "two"]
 
 
 def test_a_left_joined_source_keeps_its_users_through_a_dedupe_by_the_joined_user(con):
