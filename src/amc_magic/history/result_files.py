@@ -3,14 +3,14 @@
 The database stays the one place a result lives, so a team sharing a PostgreSQL history from
 several machines shares its cache. Fetching megabytes from it, though, costs nearly as much as
 decoding them (PostgreSQL sends an 18 MB result in two thirds of the time pyarrow takes to read
-it), so each result of at least :data:`LOCAL_COPY_MIN_BYTES` is also written, when it is stored or first
-loaded on a machine, to ``<Jupyter data dir>/amc_magic/results/<sha256>.parquet``. A cache hit
-reads that file (memory-mapped) instead, after checking its size and its SHA-256, which the
-database keeps next to the bytes (``amc_results.sha256``); the hash runs beside the Parquet
+it), so each result of at least :data:`LOCAL_COPY_MIN_BYTES` is also written, when it is stored
+or first loaded on a machine, to ``<Jupyter data dir>/amc_magic/results/<sha256>.parquet``. A
+cache hit reads that file (memory-mapped) instead, after checking its size and its SHA-256, which
+the database keeps next to the bytes (``amc_results.sha256``); the hash runs beside the Parquet
 decode. A missing, short or damaged copy is never an error: it is deleted and the bytes come from
 the database, and a fresh copy is written in the background. Copies are named by their content,
-so one directory serves every database on the machine, and two processes writing the same copy write the same
-bytes (each to a temporary file renamed into place).
+so one directory serves every database on the machine, and two processes writing the same copy
+write the same bytes (each to a temporary file renamed into place).
 
 The directory is kept under :data:`LOCAL_COPIES_MAX_BYTES`: after each copy is written, the
 least recently used copies (a hit refreshes its copy's modification time) are deleted until the

@@ -246,7 +246,7 @@ class _Augmenter:
             elif aggregating:
                 column, kind = _merged(column, kind, self._min_users), PathKind.USER_COUNTS
             select.select(exp.alias_(column, _HIDDEN.format(k)), copy=False)
-            carried.append(_carried(kind, path.user_ids, outputs))
+            carried.append(_handed_up(kind, path.user_ids, outputs))
         return carried
 
     def _union(self, union: exp.Union) -> tuple[exp.Expression, list[_Carried]]:
@@ -267,7 +267,7 @@ class _Augmenter:
         return _distinct_union(union, carried, self._min_users)
 
 
-def _carried(kind: PathKind, user_ids: frozenset[exp.Column], outputs: list[exp.Expression]) -> _Carried:
+def _handed_up(kind: PathKind, user_ids: frozenset[exp.Column], outputs: list[exp.Expression]) -> _Carried:
     """What a SELECT hands up of a path: its kind and, for user keys, the outputs that are its user."""
     if kind is not PathKind.USER_IDS:
         return _Carried(kind)
@@ -326,9 +326,8 @@ def _column_equalities(condition: exp.Expression) -> list[tuple[exp.Column, exp.
         return _column_equalities(condition.this)
     if isinstance(condition, exp.And):
         return _column_equalities(condition.left) + _column_equalities(condition.right)
-    if isinstance(condition, exp.EQ) and isinstance(condition.left, exp.Column):
-        if isinstance(condition.right, exp.Column):
-            return [(condition.left, condition.right)]
+    if isinstance(condition, exp.EQ) and isinstance(condition.left, exp.Column) and isinstance(condition.right, exp.Column):
+        return [(condition.left, condition.right)]
     return []
 
 
