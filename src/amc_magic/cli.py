@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="A {{NAME}} value, as for run. Repeatable.")
 
     history = commands.add_parser("history", help="Executions submitted to AMC, newest first.")
-    history.add_argument("--limit", type=int, default=20, help="How many (default 20).")
+    history.add_argument("--limit", type=int, default=20, help="How many lines (default 20; a backfill is one line).")
 
     commands.add_parser("workflows", help="Saved workflows: name, wf_ id, versions, last run and status.")
 

@@ -25,7 +25,7 @@ NOT_SAVED = frozenset({"save", "description", "wait"})
 LINE_COMMANDS: dict[str, str] = {
     "connect": "`%amc connect INSTANCE_ID advertiser_id=ENTITY... marketplace_id=... [name=...]`: check access and remember an instance (never its secrets).",
     "instances": "`%amc instances`: the sandbox and every connected instance.",
-    "history": "`%amc history [N]`: the last N executions submitted to AMC (default 20), newest first.",
+    "history": "`%amc history [N]`: the last N lines of history (default 20), newest first: one per execution submitted to AMC, one per backfill.",
     "show": "`%amc show ID`: everything recorded about one execution, SQL included; `%amc show bf_...` lists a backfill's periods.",
     "attach": "`%amc attach ID [VAR] [wait=false]`: follow a recorded execution (e.g. after a kernel restart) to its result.",
     "cancel": "`%amc cancel ID`: cancel an execution on AMC.",

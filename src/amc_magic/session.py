@@ -165,7 +165,7 @@ class Session:
         return self.store.get_execution(ref)
 
     def history(self, limit: int = 20) -> pd.DataFrame:
-        """Executions submitted to AMC, newest first (a backfill on one line)."""
+        """The newest ``limit`` lines of history: executions submitted to AMC, a backfill on one line."""
         return self.store.history_frame(limit)
 
     def result(self, ref: str) -> pd.DataFrame:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from amc_magic.errors import NotFoundError, OptionError, WindowError
-from amc_magic.history import HistoryStore
+from amc_magic.history import HistoryStore, queries
 from history_support import FakeClock, claim_args
 
 
@@ -297,6 +297,33 @@ def test_history_lists_submitted_executions_newest_first(store: HistoryStore, cl
     assert frame["submitted"].iloc[2] == pd.Timestamp(old.created_at)
     assert len(store.history_frame(limit=1)) == 1
     assert [r.id for r in store.list_executions(live_only=True)] == [relative.id, running.id]
+
+
+def test_history_counts_lines_so_a_backfill_is_one_line_with_all_its_periods(
+    store: HistoryStore, clock: FakeClock, claim
+) -> None:
+    def submitted(**overrides) -> str:
+        record = claim(**overrides)
+        store.set_amc_id(record.id, f"amc-{record.id}")
+        clock.advance(minutes=1)
+        return record.id
+
+    periods = [submitted(sql=f"SELECT {n}", backfill_id="bf_weekly") for n in range(3)]
+    alone = submitted(sql="SELECT 'alone'")  # between the backfill's periods
+    periods += [submitted(sql=f"SELECT {n}", backfill_id="bf_weekly") for n in range(3, 5)]
+    newest = submitted(sql="SELECT 'newest'")
+
+    two = store.history_frame(2)
+    assert list(two["id"]) == [newest[:8], "bf_weekly"]
+    assert two["amc_id"].iloc[1] == "5 runs"
+    assert list(store.history_frame(3)["id"]) == [newest[:8], "bf_weekly", alone[:8]]
+    assert list(store.history_frame(1)["id"]) == [newest[:8]]
+    assert store.history_frame(0).empty
+    with store.engine.connect() as conn:  # read a page of two executions at a time
+        paged = queries.history_lines(conn, 3, page=2)
+    assert [r.id for r in paged] == [newest, *reversed(periods), alone]
+    with pytest.raises(OptionError):
+        store.history_frame(-1)
 
 
 def test_an_empty_history_is_an_empty_table(store: HistoryStore) -> None:

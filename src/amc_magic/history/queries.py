@@ -304,3 +304,35 @@ def backfill_executions(conn: sa.Connection, backfill_id: str) -> list[Execution
         .order_by(_executions.window_start, _executions.instance_id, _executions.created_at)
     )
     return [execution_record(row) for row in conn.execute(query)]
+
+
+def history_lines(conn: sa.Connection, limit: int, *, page: int | None = None) -> list[ExecutionRecord]:
+    """The executions of the newest ``limit`` lines of history, newest first.
+
+    A line is an execution submitted to AMC, or a whole backfill: every period of it that was
+    submitted, however far back (a line begins where its newest execution is). The newest
+    executions are read ``page`` at a time (``limit``, at least 20) until ``limit`` lines have
+    begun, then each backfill among them is read whole.
+    """
+    page = page or max(limit, 20)
+    submitted = sa.select(t.executions).where(_executions.amc_execution_id.is_not(None))
+    newest_first = (_executions.submitted_at.desc(), _executions.id.desc())
+    lines: dict[str, list[ExecutionRecord]] = {}
+    offset = 0
+    while len(lines) < limit:
+        batch = [execution_record(row) for row in conn.execute(submitted.order_by(*newest_first).limit(page).offset(offset))]
+        for record in batch:
+            key = record.backfill_id or record.id
+            if key not in lines and len(lines) < limit:
+                lines[key] = [record]
+        if len(batch) < page:
+            break
+        offset += page
+    backfills = [key for key, (first, *_) in lines.items() if first.backfill_id is not None]
+    if backfills:
+        for key in backfills:
+            lines[key] = []
+        for row in conn.execute(submitted.where(_executions.backfill_id.in_(backfills)).order_by(*newest_first)):
+            record = execution_record(row)
+            lines[record.backfill_id].append(record)  # type: ignore[index]
+    return [record for records in lines.values() for record in records]

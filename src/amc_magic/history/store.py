@@ -452,8 +452,16 @@ class HistoryStore:
             return [queries.execution_record(row) for row in conn.execute(query)]
 
     def history_frame(self, limit: int = 20) -> pd.DataFrame:
-        """Return :meth:`list_executions` as a table for people (see :func:`.listing.history_frame`)."""
-        return history_frame(self.list_executions(limit), self._clock())
+        """Return the newest ``limit`` lines of history as a table for people: an execution submitted
+        to AMC per line, a backfill on one line with all its periods (see :func:`.listing.history_frame`).
+
+        Raises:
+            OptionError: ``limit`` is negative.
+        """
+        if limit < 0:
+            raise OptionError(f"The number of history lines to list must be 0 or more, not {limit}.")
+        with self.engine.connect() as conn:
+            return history_frame(queries.history_lines(conn, limit), self._clock())
 
     # --- helpers -----------------------------------------------------------------------------
 
