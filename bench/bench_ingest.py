@@ -11,7 +11,8 @@ so that its peak resident memory (``resource.getrusage``) is its own:
 - ``ingest``: the engine's whole path, ``fetch_result``: every file streamed through
   ``AmcClient.download`` from an ``httpx.MockTransport`` (a server holding the files in memory, so
   that reading them is not counted as ours, and sending each in 64 KiB pieces as a socket would)
-  into temporary files, each parsed as soon as it has arrived, then one conversion to pandas.
+  into the block parser, which parses each 1 MiB block in a worker thread while the rest arrives,
+  then one conversion to pandas.
 
 Each child first runs its method once on a 100-row file, so that modules imported on first use are
 not counted, then times the best of three runs; memory is the peak resident set above the process's
