@@ -279,6 +279,30 @@ def count_live(conn: sa.Connection, instance_id: str, now: datetime, stale_after
     return int(conn.execute(query).scalar_one())
 
 
+def past_durations(conn: sa.Connection, instance_id: str, sql_template: str, limit: int) -> list[tuple[float, float | None]]:
+    """``(seconds from submission to the end, window seconds or None)`` of the latest successful runs, newest first."""
+    query = (
+        sa.select(_executions.submitted_at, _executions.finished_at, _executions.window_start, _executions.window_end)
+        .where(
+            _executions.instance_id == instance_id,
+            _executions.sql_template == sql_template,
+            _executions.status == ExecutionStatus.SUCCEEDED.value,
+            _executions.submitted_at.is_not(None),
+            _executions.finished_at.is_not(None),
+        )
+        .order_by(_executions.finished_at.desc())
+        .limit(limit)
+    )
+    return [
+        (
+            (row.finished_at - row.submitted_at).total_seconds(),
+            (row.window_end - row.window_start).total_seconds() if row.window_start and row.window_end else None,
+        )
+        for row in conn.execute(query)
+        if row.finished_at > row.submitted_at
+    ]
+
+
 def backfill_executions(conn: sa.Connection, backfill_id: str) -> list[ExecutionRecord]:
     """Every execution of the backfill ``backfill_id`` (or a unique prefix of it), in period then instance order.
 

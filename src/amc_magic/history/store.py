@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 import uuid
 from collections.abc import Callable
@@ -34,10 +33,9 @@ from amc_magic.history.records import (
     require_aware,
     utc_now,
 )
-from amc_magic.history.workflows import WorkflowStore, find_workflow, record_version
+from amc_magic.history.workflows import WorkflowStore, find_workflow
 
 DEFAULT_STALE_AFTER = timedelta(minutes=10)
-_WORKFLOW_ID = re.compile(r"^[A-Za-z0-9._-]+$")
 _executions = t.executions.c
 
 
@@ -139,29 +137,9 @@ class HistoryStore:
         """Insert or update the workflow ``workflow_id`` (AMC's readable id); its UUID never changes.
 
         Raises:
-            OptionError: ``workflow_id`` has characters AMC does not allow.
+            OptionError: ``workflow_id`` has characters AMC does not allow, or ``name`` is taken.
         """
-        if not _WORKFLOW_ID.match(workflow_id):
-            raise OptionError(
-                f"Workflow id {workflow_id!r} is not valid.", hint="Use letters, digits, '.', '-' and '_' only."
-            )
-        now = self._clock()
-        changes = dict(name=name, sql_template=sql_template, parameters=parameters or [], updated_at=now)
-        try:
-            with write_transaction(self.engine) as conn:
-                insert = dialect_insert(conn, t.workflows).values(
-                    id=str(uuid.uuid4()), workflow_id=workflow_id, created_at=now, **changes
-                )
-                conn.execute(insert.on_conflict_do_update(index_elements=["workflow_id"], set_=changes))
-                workflow = find_workflow(conn, workflow_id)
-                record_version(
-                    conn, workflow.id, sql_template=sql_template, parameters=parameters or [], options={}, now=now
-                )
-                return find_workflow(conn, workflow_id)
-        except sa.exc.IntegrityError:
-            raise OptionError(
-                f"Another workflow is already named {name!r}.", hint="Workflow names are unique; choose another."
-            ) from None
+        return self.workflows.save_under_id(workflow_id, name=name, sql_template=sql_template, parameters=parameters)
 
     def find_workflow(self, ref: str) -> WorkflowRecord:
         """Return the workflow whose UUID, ``wf_...`` id or name is ``ref``, or whose UUID or ``wf_`` id starts with it.
@@ -265,28 +243,8 @@ class HistoryStore:
         Returns:
             ``(seconds from submission to the end, window length in seconds or None)``, newest first.
         """
-        query = (
-            sa.select(_executions.submitted_at, _executions.finished_at, _executions.window_start, _executions.window_end)
-            .where(
-                _executions.instance_id == instance_id,
-                _executions.sql_template == sql_template,
-                _executions.status == ExecutionStatus.SUCCEEDED.value,
-                _executions.submitted_at.is_not(None),
-                _executions.finished_at.is_not(None),
-            )
-            .order_by(_executions.finished_at.desc())
-            .limit(limit)
-        )
         with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
-        return [
-            (
-                (row.finished_at - row.submitted_at).total_seconds(),
-                (row.window_end - row.window_start).total_seconds() if row.window_start and row.window_end else None,
-            )
-            for row in rows
-            if row.finished_at > row.submitted_at
-        ]
+            return queries.past_durations(conn, instance_id, sql_template, limit)
 
     def count_live(self, instance_id: str) -> int:
         """How many executions of ``instance_id`` are live (stale ``CREATING`` rows do not count)."""

@@ -12,6 +12,7 @@ Finding a workflow by any of its ids or its name is :func:`~amc_magic.history.wo
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -19,7 +20,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from amc_magic.errors import NotFoundError
+from amc_magic.errors import NotFoundError, OptionError
 from amc_magic.history import tables as t
 from amc_magic.history.cache_key import plain_json
 from amc_magic.history.database import dialect_insert, write_transaction
@@ -49,6 +50,7 @@ __all__ = [
 ]
 
 _SAVE_ATTEMPTS = 5
+_AMC_WORKFLOW_ID = re.compile(r"^[A-Za-z0-9._-]+$")  # what AMC accepts as a workflow id
 _w = t.workflows.c
 _v = t.workflow_versions.c
 
@@ -108,6 +110,36 @@ class WorkflowStore:
                 if attempt == _SAVE_ATTEMPTS - 1:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def save_under_id(
+        self, workflow_id: str, *, name: str, sql_template: str, parameters: list[dict[str, Any]] | None = None
+    ) -> WorkflowRecord:
+        """Insert or update the workflow ``workflow_id`` (AMC's readable id, as given); its UUID never changes.
+
+        Raises:
+            OptionError: ``workflow_id`` has characters AMC does not allow, or ``name`` is another workflow's.
+        """
+        if not _AMC_WORKFLOW_ID.match(workflow_id):
+            raise OptionError(
+                f"Workflow id {workflow_id!r} is not valid.", hint="Use letters, digits, '.', '-' and '_' only."
+            )
+        now = self._clock()
+        changes = dict(name=name, sql_template=sql_template, parameters=parameters or [], updated_at=now)
+        try:
+            with write_transaction(self.engine) as conn:
+                insert = dialect_insert(conn, t.workflows).values(
+                    id=str(uuid.uuid4()), workflow_id=workflow_id, created_at=now, **changes
+                )
+                conn.execute(insert.on_conflict_do_update(index_elements=["workflow_id"], set_=changes))
+                workflow = find_workflow(conn, workflow_id)
+                record_version(
+                    conn, workflow.id, sql_template=sql_template, parameters=parameters or [], options={}, now=now
+                )
+                return find_workflow(conn, workflow_id)
+        except sa.exc.IntegrityError:
+            raise OptionError(
+                f"Another workflow is already named {name!r}.", hint="Workflow names are unique; choose another."
+            ) from None
 
     def get_version(self, workflow_id: str, version: int | None = None) -> WorkflowVersion:
         """Return version ``version`` (None: the newest) of the workflow whose UUID is ``workflow_id``.
