@@ -19,8 +19,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 MAX_HISTORY_ROWS = 100_000
-NOT_SAVED = frozenset({"save", "description", "wait"})
-"""Cell options that are not part of a saved workflow."""
 
 LINE_COMMANDS: dict[str, str] = {
     "connect": "`%amc connect INSTANCE_ID advertiser_id=ENTITY... marketplace_id=... [name=...]`: check access and remember an instance (never its secrets).",

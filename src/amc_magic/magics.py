@@ -16,7 +16,7 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 from traitlets import CaselessStrEnum, Unicode, observe
 
 from .errors import OptionError
-from .line_commands import NOT_SAVED, LineCommands
+from .line_commands import LineCommands
 from .options import CellOptions, parse_line
 from .panel import SilentStatus, StatusPanel, TextStatus
 
@@ -135,8 +135,8 @@ class AMCMagic(LineCommands, Magics):
             return None
         from .workflows import save
 
-        kept = {key: str(getattr(options, key)) for key in sorted(options.given) if key not in NOT_SAVED}
-        saved = save(self.session.store, options.save, cell, namespace, options=kept, description=options.description)
+        given = {key: str(getattr(options, key)) for key in sorted(options.given)}
+        saved = save(self.session.store, options.save, cell, namespace, options=given, description=options.description)
         state = f"saved as version {saved.version.version}" if saved.created else f"unchanged (version {saved.version.version})"
         print(f"Workflow {saved.workflow.name} ({saved.workflow.workflow_id}) {state}.", file=sys.stderr)
         return saved.workflow.id, saved.version.version

@@ -149,6 +149,16 @@ def test_save_edit_and_resave_make_two_versions_that_every_kind_of_id_runs(amc: 
     assert linked == {(workflow.id, 1), (workflow.id, 2)}
 
 
+def test_a_workflow_saved_with_validate_only_runs_when_run(amc: Harness) -> None:
+    assert amc.cell(f"reach save=reach validate=only wait=false {DECEMBER}", REACH_SQL).error_in_exec is None
+    assert amc.sandbox.calls["create_execution"] == 0  # checked and saved, not run
+
+    assert amc.store.workflows.get_version(amc.store.find_workflow("reach").id).options == {"end": "2025-12-31", "start": "2025-12-01"}
+    assert amc.line("run reach again").error_in_exec is None
+    assert amc.sandbox.calls["create_execution"] == 1
+    assert amc.ns["again"]["campaign"].tolist()
+
+
 def test_a_run_takes_values_from_the_line_over_the_notebook(amc: Harness) -> None:
     assert amc.cell(f"reach save=reach {DECEMBER}", REACH_SQL).error_in_exec is None
     assert amc.line("run reach again campaigns='Lumen - Remarketing'").error_in_exec is None

@@ -14,8 +14,9 @@ from amc_magic.history.store import HistoryStore
 from amc_magic.history.workflows import SavedVersion, WorkflowStore, WorkflowSync, WorkflowVersion
 from amc_magic.workflows.parameters import declare_parameters, describe
 
-NOT_SAVED_OPTIONS = frozenset({"save", "description", "sync", "version"})
-"""Options of a ``%%amc save=NAME`` cell that are about saving, not about running the query."""
+NOT_SAVED_OPTIONS = frozenset({"save", "description", "sync", "version", "wait"})
+"""Options of a ``%%amc save=NAME`` cell that are about saving or about this one cell, not about the query
+(``validate=only`` is not kept either: it checks and saves without running, once)."""
 LIST_COLUMNS = ("name", "workflow_id", "versions", "last_run", "last_status", "description", "id")
 
 
@@ -45,7 +46,7 @@ def save(
         sql_template: the cell's SQL, placeholders unrendered.
         parameter_values: the values by placeholder expression, or the notebook namespace.
         options: the options the workflow runs with (``instance``, ``start``, ``window`` ...);
-            :data:`NOT_SAVED_OPTIONS` are left out.
+            :data:`NOT_SAVED_OPTIONS` and ``validate=only`` are left out.
         description: replaces the workflow's description when given.
 
     Returns:
@@ -55,7 +56,11 @@ def save(
     Raises:
         OptionError: ``name`` cannot name a workflow (empty, too long, or shaped like an id).
     """
-    kept = {key: value for key, value in (options or {}).items() if key not in NOT_SAVED_OPTIONS}
+    kept = {
+        key: value
+        for key, value in (options or {}).items()
+        if key not in NOT_SAVED_OPTIONS and not (key == "validate" and str(value) == "only")
+    }
     return workflow_store(store).save_version(
         name,
         sql_template=sql_template,
