@@ -196,14 +196,16 @@ class AMCMagic(LineCommands, Magics):
         return panel
 
     def _validation_only(self, var: str | None, report: ValidationReport) -> Any:
-        """Bind or return the report; with errors, show it and fail the cell (a headless run stops)."""
-        if report.ok:
-            return self._bind(var, report)
+        """Show the report (returned, or displayed when it goes into ``var``); with errors, fail the cell (a headless run stops)."""
+        if report.ok and var is None:
+            return report
         from IPython.display import display
 
         self._bind(var, report)
         display(report)
-        raise report.error()
+        if not report.ok:
+            raise report.error()
+        return None
 
     def _bind(self, var: str | None, value: Any) -> Any:
         if var is None:

@@ -169,6 +169,17 @@ def test_validate_only_shows_the_rendered_sql_and_verdict_and_submits_nothing(am
     assert_nothing_submitted(amc)
 
 
+def test_validate_only_into_a_variable_shows_the_report_too(amc: ShellHarness, capsys):
+    amc.ns["campaigns"] = CAMPAIGNS
+
+    result = amc.cell(f"checked {MARCH} validate=only", REACH_SQL)
+
+    assert result.success and result.result is None
+    assert amc.ns["checked"].ok
+    assert "The checks passed. Nothing was submitted." in capsys.readouterr().out
+    assert_nothing_submitted(amc)
+
+
 def test_validate_only_fails_the_cell_after_showing_its_report_when_the_checks_find_an_error(amc: ShellHarness, capsys):
     result = amc.cell(f"checked {MARCH} validate=only", "SELECT * FROM dsp_impressions")
 
