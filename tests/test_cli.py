@@ -43,3 +43,18 @@ def test_a_file_that_is_not_utf8(tmp_path, capsys):
     path.write_bytes("SELECT 'caf\xe9'".encode("latin-1"))
     assert main(["run", str(path), "--instance", "sandbox"]) == 1
     assert "is not UTF-8 text" in capsys.readouterr().err
+
+
+def test_sandbox_serve_on_a_port_it_cannot_have_fails_in_one_line_before_serving(capsys):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        assert main(["sandbox", "serve", "--port", str(port)]) == 1
+    assert main(["sandbox", "serve", "--port", "99999"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[0].startswith(f"amc-magic: Cannot listen on 127.0.0.1:{port}: ") and "Hint: Pass --port" in err[0]
+    assert err[1] == "amc-magic: Port 99999 is not a TCP port. Hint: Pass --port with a number from 1 to 65535 (0: any free port)."
+    assert len(err) == 2  # nothing announced, nothing served

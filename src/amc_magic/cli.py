@@ -274,12 +274,14 @@ def _history(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     from .sandbox.config import ADVERTISER_ID, INSTANCE_ID, MARKETPLACE_ID
-    from .sandbox.serve import run
+    from .sandbox.serve import listen, run
 
+    listening = listen(args.host, args.port)  # first: a port that is taken fails before the data is made
+    address = f"http://{args.host}:{listening.getsockname()[1]}"
     ids = f"instance {INSTANCE_ID}, advertiser {ADVERTISER_ID}, marketplace {MARKETPLACE_ID}"
-    print(f"amc-magic sandbox: AMC API at http://{args.host}:{args.port} ({ids})", file=sys.stderr)
-    print(f"  export AMC_API_URL=http://{args.host}:{args.port} AMC_TOKEN_URL=http://{args.host}:{args.port}/auth/o2/token", file=sys.stderr)
-    run(host=args.host, port=args.port)
+    print(f"amc-magic sandbox: AMC API at {address} ({ids})", file=sys.stderr)
+    print(f"  export AMC_API_URL={address} AMC_TOKEN_URL={address}/auth/o2/token", file=sys.stderr)
+    run(listening=listening)
     return 0
 
 

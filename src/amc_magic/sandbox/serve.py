@@ -16,7 +16,7 @@ from types import TracebackType
 
 import uvicorn
 
-from ..errors import TransportError
+from ..errors import ConfigurationError, TransportError
 from .api import Database
 from .app import Sandbox
 from .config import SandboxConfig
@@ -30,10 +30,41 @@ def run(
     config: SandboxConfig | None = None,
     *,
     database: Database | None = None,
+    listening: socket.socket | None = None,
 ) -> None:
-    """Serve the sandbox until interrupted: the AMC API at the root, Login with Amazon at ``/auth/o2/token``."""
+    """Serve the sandbox until interrupted: the AMC API at the root, Login with Amazon at ``/auth/o2/token``.
+
+    ``listening`` is a socket :func:`listen` made already (``host`` and ``port`` are then unused).
+
+    Raises:
+        ConfigurationError: ``host:port`` cannot be listened on (taken, not this machine's, out of range).
+    """
+    listening = listening or listen(host, port)
     sandbox = Sandbox(config, database=database)
-    uvicorn.run(sandbox.app, host=host, port=port, log_level="info")
+    uvicorn.Server(uvicorn.Config(sandbox.app, log_level="info")).run(sockets=[listening])
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A socket listening on ``host:port`` (IPv4 or IPv6), before anything else is started.
+
+    Raises:
+        ConfigurationError: the address cannot be listened on, with the reason.
+    """
+    if not 0 <= port <= 65535:
+        raise ConfigurationError(f"Port {port} is not a TCP port.", hint="Pass --port with a number from 1 to 65535 (0: any free port).")
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        listening = socket.socket(family, socket.SOCK_STREAM)
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listening.bind((host, port))
+        listening.listen(128)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ConfigurationError(
+            f"Cannot listen on {host}:{port}: {reason}.",
+            hint="Pass --port with a free port (or stop what uses this one), and --host with an address of this machine.",
+        ) from None
+    return listening
 
 
 class ServedSandbox:
