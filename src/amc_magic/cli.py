@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="Run one AMC SQL file through the engine, history and cache.")
     run.add_argument("file", type=Path, nargs="?", help="The .sql file ({{name}} placeholders take --param values).")
     run.add_argument("--workflow", help="Run a saved workflow (name, wf_ id or UUID) instead of a file; --param overrides its values.")
-    run.add_argument("--instance", help="Instance id, or `sandbox` for the in-process emulator; a,b runs on each (a workflow's saved instance, else sandbox, by default).")
+    run.add_argument("--instance", help="Instance id, or `sandbox` for the in-process emulator; a,b runs on each. Needed with FILE.sql; with --workflow, the workflow's saved instance, else sandbox, by default.")
     run.add_argument("--start", help="Window start: ISO date or datetime.")
     run.add_argument("--end", help="Window end: ISO date (inclusive) or datetime (exclusive).")
     run.add_argument("--window", help="most_recent_day, most_recent_week, current_month, previous_month or last_N_days.")
