@@ -183,7 +183,7 @@ class QueryProtocol:
             when = hit.finished_at or hit.created_at
             view.show_note(
                 f"{len(frame):,} rows x {frame.shape[1]} columns from the cache (execution {hit.short_id}, "
-                f"{when:%Y-%m-%d %H:%M} UTC); cache=refresh runs it again",
+                f"{when:%Y-%m-%d %H:%M} UTC); cache=refresh (--cache refresh on the command line) runs it again",
                 status="CACHED",
                 execution_id=hit.amc_execution_id,
             )
