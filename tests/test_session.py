@@ -348,3 +348,32 @@ def test_a_claim_whose_process_died_before_submitting_is_taken_back_at_once(sess
     assert abandoned.status == ExecutionStatus.ABANDONED.value
     assert abandoned.status_reason == "Its process ended before AMC accepted it."
     assert creates(session.connector.sandbox_app().state.sandbox) == 1
+
+
+def test_a_query_another_process_runs_on_its_own_sandbox_is_taken_from_the_history(tmp_path, data_dir):
+    """Two kernels on one history, each with its in-process sandbox: the second waits for the first's result.
+
+    The first stores the result and lets the lease go while the second waits between two looks; taking
+    the lease then must not attach to the execution, which the second's sandbox has never heard of.
+    """
+    first, first_sandbox = make_session(tmp_path, data_dir, run_seconds=1.0)
+    second, second_sandbox = make_session(tmp_path, data_dir)
+    try:
+        prepared = first.prepare(REACH, start="2025-02-01", end="2025-02-12")
+        leader = first.start(prepared)
+        for _ in range(500):
+            if leader.execution_id:
+                break
+            threading.Event().wait(0.01)
+        waiting = second.start(second.prepare(REACH, start="2025-02-01", end="2025-02-12"))
+
+        frame = waiting.result(30)
+
+        assert frame.equals(leader.result(30)) and not frame.empty
+        assert waiting.local_id == leader.local_id and waiting.execution_id == leader.execution_id
+        assert creates(first_sandbox) == 1 and creates(second_sandbox) == 0
+        assert second_sandbox.calls["get_execution"] == 0  # it never asked its own sandbox about it
+        assert first.execution(leader.local_id).status == "SUCCEEDED"
+    finally:
+        second.close()
+        first.close()

@@ -88,11 +88,15 @@ class Follower:
     async def follow(
         self, target: Any, local_id: str, amc_id: str, job: AmcJob, view: StatusView | None, timeout: float | None
     ) -> pd.DataFrame:
+        job.note_execution_id(amc_id)  # (a handle of ours, if we come to follow it, names it too)
         while not await self.take_lease(local_id):  # another process follows it: wait for its outcome
             frame = await self._outcome(local_id, view)
             if frame is not None:
                 return frame
             await asyncio.sleep(LEASE_WAIT_SECONDS)
+        finished = await self._finished_meanwhile(local_id)  # its follower may have stored it and let go
+        if finished is not None:
+            return finished
         recorder = StoreRecorder(self._history, local_id, submitted=True, lease=self.lease)
         engine = self._connector.engine(target)
         handle = engine.attach(target.ref, amc_id, recorder=recorder, subscribers=subscribers(view), timeout=timeout)
@@ -151,6 +155,25 @@ class Follower:
                 view.show_note(f"followed by another process ({record.status}); waiting for its result")
             return frame
         raise ended_without_result(record)
+
+    async def _finished_meanwhile(self, local_id: str) -> pd.DataFrame | None:
+        """With the lease just taken: the stored result if the execution already ended with one (lease
+        released), raising if it ended without one; None if it still needs following on AMC.
+
+        The follower before us stores the result, then lets the lease go, so the lease can come free
+        between two looks at the history. Attaching then would ask AMC again for nothing, and an
+        execution of another process's in-process sandbox does not exist in ours.
+        """
+        record = await self._history.run(lambda store: store.get_execution(local_id))
+        if record.is_live:
+            return None
+        frame = await self._history.run(lambda store: store.load_result(local_id)) if record.status == ExecutionStatus.SUCCEEDED else None
+        if frame is None and record.status == ExecutionStatus.SUCCEEDED:
+            return None  # succeeded, but nobody stored its result: fetch it from AMC
+        await self._release_lease(local_id)
+        if frame is None:
+            raise ended_without_result(record)
+        return frame
 
     async def _settle(self, error: BaseException, handle: Any, recorder: StoreRecorder) -> None:
         """After a failure: write what the engine recorded, and release a claim that never reached AMC."""
