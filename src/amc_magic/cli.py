@@ -125,7 +125,7 @@ def _run(args: argparse.Namespace) -> int:
     session = Session()
     try:
         if args.workflow is not None:
-            sql, params, saved, link = _workflow_run(session, args.workflow, _params(args.param))
+            sql, params, saved, link = _workflow_run(session, args.workflow, _params(args.param), vars(args))
             args.instance = args.instance or saved.get("instance", "sandbox")
             for option in ("start", "end", "window", "tz", "every"):
                 if getattr(args, option) in (None, "UTC") and option in saved:
@@ -162,12 +162,15 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _workflow_run(session: Any, ref: str, overrides: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any], tuple[str, int]]:
-    """A saved workflow's template, its values (``--param`` over the saved ones), saved options and version."""
+def _workflow_run(
+    session: Any, ref: str, overrides: dict[str, Any], given: dict[str, Any]
+) -> tuple[str, dict[str, Any], dict[str, Any], tuple[str, int]]:
+    """A saved workflow's template, its values (``--param`` over the saved ones), the saved options
+    kept beside the ``given`` ones (a window given replaces the saved one) and its version."""
     from .workflows import resolve_run
 
     plan = resolve_run(session.store, ref, overrides=overrides)
-    return plan.sql_template, plan.namespace, dict(plan.options), (plan.workflow_uuid, plan.workflow_version)
+    return plan.sql_template, plan.namespace, plan.options_beside(given), (plan.workflow_uuid, plan.workflow_version)
 
 
 def _workflows() -> int:

@@ -143,7 +143,8 @@ class LineCommands:
             self.session.store, positional[0], version=int(version_text) if version_text else None,
             namespace=self.shell.user_ns, overrides=overrides,
         )
-        options = options_from_values(var, {**{k: str(v) for k, v in plan.options.items()}, **line_options})
+        saved = plan.options_beside({k.lower(): v for k, v in line_options.items()})
+        options = options_from_values(var, {**{k: str(v) for k, v in saved.items()}, **line_options})
         return self._run_query(options, plan.sql_template, plan.namespace, workflow=(plan.workflow_uuid, plan.workflow_version))
 
     def _cmd_analyses(self, positional: list[str], keywords: dict[str, str]) -> pd.DataFrame:

@@ -159,6 +159,16 @@ def test_a_workflow_saved_with_validate_only_runs_when_run(amc: Harness) -> None
     assert amc.ns["again"]["campaign"].tolist()
 
 
+def test_a_window_given_to_a_run_replaces_the_saved_one(amc: Harness) -> None:
+    from amc_magic.workflows import save
+
+    save(amc.store, "reach", REACH_SQL, amc.ns, options={"window": "previous_month", "tz": "UTC"})  # not this data's
+
+    assert amc.line("run reach first start=2025-12-01 end=2025-12-14").error_in_exec is None
+    latest = amc.store.list_executions()[0]
+    assert (latest.window_type, latest.window_start.day, latest.window_end.day) == ("EXPLICIT", 1, 15)
+
+
 def test_a_run_takes_values_from_the_line_over_the_notebook(amc: Harness) -> None:
     assert amc.cell(f"reach save=reach {DECEMBER}", REACH_SQL).error_in_exec is None
     assert amc.line("run reach again campaigns='Lumen - Remarketing'").error_in_exec is None

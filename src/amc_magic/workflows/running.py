@@ -67,6 +67,19 @@ class RunPlan:
         """The SQL with the values rendered as literals; ``builtins`` gives ``window_start``/``window_end``."""
         return render(self.sql_template, self.namespace, builtins=builtins)
 
+    def options_beside(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        """The saved options a run keeps beside the options ``given`` for it (which go over them).
+
+        A window is replaced whole: ``start=``/``end=`` given drop a saved ``window=``, and
+        ``window=`` given drops a saved ``start=`` and ``end=``.
+        """
+        dropped = set()
+        if given.get("start") is not None or given.get("end") is not None:
+            dropped.add("window")
+        if given.get("window") is not None:
+            dropped.update(("start", "end"))
+        return {key: value for key, value in self.options.items() if key not in dropped}
+
     def amc_parameter_values(self) -> dict[str, Any]:
         """AMC's ``parameterValues`` for a run by ``workflowId`` (``ExecutionRequest(parameter_values=...)``)."""
         return parameter_values_for_amc(self.values)
