@@ -16,7 +16,7 @@ from typing import Any
 
 from .client import Credentials, Endpoints, InstanceRef
 from .errors import ConfigurationError, NextStep, Remedy
-from .history import HistoryStore
+from .history import HistoryStore, InstanceRecord
 from .sandbox.config import ADVERTISER_ID, INSTANCE_ID, MARKETPLACE_ID
 
 SANDBOX = "sandbox"
@@ -76,6 +76,19 @@ def embedded_sandbox() -> Target:
     )
 
 
+def _named(store: HistoryStore, name: str) -> InstanceRecord | None:
+    """The one connected instance called ``name`` (``%amc connect ... name=``), any case; None if there is none.
+
+    Raises:
+        ConfigurationError: several instances have that name.
+    """
+    named = [r for r in store.list_instances() if r.name and r.name.casefold() == name.casefold()]
+    if len(named) > 1:
+        ids = ", ".join(r.instance_id for r in named)
+        raise ConfigurationError(f"{len(named)} instances are named {name!r} ({ids}).", hint="Give the instance id instead.")
+    return named[0] if named else None
+
+
 def resolve_target(name: str, store: Callable[[], HistoryStore], environ: Mapping[str, str] | None = None) -> Target:
     """The target for instance ``name``; ``store`` is opened only for an instance other than the sandbox.
 
@@ -85,9 +98,10 @@ def resolve_target(name: str, store: Callable[[], HistoryStore], environ: Mappin
     name = name.strip()
     if name.lower() == SANDBOX:
         return embedded_sandbox()
-    record = store().get_instance(name)
+    record = store().get_instance(name) or _named(store(), name)
     if record is None:
         raise ConfigurationError(f"Unknown AMC instance {name!r}.", next_steps=(NextStep(Remedy.CONNECT, instance_id=name),))
+    name = record.instance_id
     env = os.environ if environ is None else environ
     endpoints = Endpoints.from_env(env)
     if not env.get("AMC_API_URL", "").strip() and record.api_url:
