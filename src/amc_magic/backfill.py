@@ -73,8 +73,14 @@ class BackfillCell:
     def instance_id(self) -> str:
         return self.prepared.target.instance_id
 
+    @property
+    def instance(self) -> str:
+        """The instance as the backfill names it: its id, or ``sandbox`` for the in-process emulator
+        (whose id a served sandbox shares)."""
+        return self.prepared.target.name
+
     def describe(self) -> str:
-        return f"{self.prepared.window.describe()} on {self.instance_id}"
+        return f"{self.prepared.window.describe()} on {self.instance}"
 
 
 @dataclass
@@ -132,6 +138,11 @@ def plan_backfill(session: Session, request: BackfillRequest) -> BackfillPlan:
             cells.append(BackfillCell(len(cells), period or Period(prepared.window.start, prepared.window.end), prepared))  # type: ignore[arg-type]
             warnings.extend(w for w in prepared.window.warnings if w not in warnings)
     digest = hashlib.sha256("\n".join(cell.prepared.cache_key for cell in cells).encode()).hexdigest()
-    instance_ids = list(dict.fromkeys(cell.instance_id for cell in cells))
+    instance_ids = list(dict.fromkeys(cell.instance for cell in cells))
+    if len(instance_ids) < len(request.instances):  # an id and a name (%amc connect name=) of one instance
+        raise OptionError(
+            f"instance= names one instance twice: {','.join(request.instances)} are {','.join(instance_ids)}.",
+            hint="Name each instance once.",
+        )
     periods_run = [cell.period for cell in cells[:: len(instance_ids)]]
     return BackfillPlan(f"bf_{digest[:12]}", cells, periods_run, instance_ids, whole.time_zone, request.concurrency, warnings)

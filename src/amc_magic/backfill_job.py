@@ -121,12 +121,12 @@ def start_backfill(
     for cell in plan.cells:
         job = executions.new_job(cell.instance_id, waited=True)
         cell_view = view.cell(cell.index) if view is not None else None
-        admission = slots[cell.instance_id].admission
+        admission = slots[cell.instance].admission
         future = session.background.submit(
             executions.protocol.execute(cell.prepared, job, cell_view, cache=cache, timeout=timeout, admission=admission)
         )
         executions.track(job, future)
-        freed = slots[cell.instance_id].free
+        freed = slots[cell.instance].free
         future.add_done_callback(lambda _f, free=freed: session.background.loop.call_soon_threadsafe(free))
         if view is not None:
             future.add_done_callback(lambda _f, c=cell, j=job: view.finished(c.index, j))
@@ -166,7 +166,7 @@ def combine(plan: BackfillPlan, frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
             "window_end": pd.Series(_stamp(cell.period.end, zone), index=frame.index, dtype=f"datetime64[ns, {zone}]"),
         }
         if several:
-            leading["instance_id"] = pd.Series(cell.instance_id, index=frame.index, dtype="string")
+            leading["instance_id"] = pd.Series(cell.instance, index=frame.index, dtype="string")
         clashing = [name for name in leading if name in frame.columns]
         body = frame.rename(columns={name: f"{name}_" for name in clashing})
         parts.append(pd.concat([pd.DataFrame(leading), body], axis=1))
@@ -191,4 +191,4 @@ def _failure(cell: BackfillCell, job: AmcJob) -> BackfillFailure:
         reason = "cancelled"
     except Exception as error:  # noqa: BLE001 - every failure is listed, whatever its kind
         reason = str(getattr(error, "message", error))
-    return BackfillFailure(cell.period.start, cell.period.end, cell.instance_id, " ".join(reason.split()), job.execution_id)
+    return BackfillFailure(cell.period.start, cell.period.end, cell.instance, " ".join(reason.split()), job.execution_id)

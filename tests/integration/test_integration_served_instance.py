@@ -89,3 +89,28 @@ def test_no_secret_or_access_token_reaches_the_history_database(tmp_path: Path, 
 
 def _leaks(data: bytes) -> list[bytes]:
     return [secret for secret in SECRETS if secret in data]
+
+
+def test_the_embedded_and_a_served_sandbox_are_two_instances_of_one_backfill(
+    tmp_path: Path, serve_sandbox, sandbox_cache: Path
+) -> None:
+    """Both are instance amcsandbox01: the frame names them as the cell did (`sandbox` and the id), once each."""
+    served = serve_sandbox(run_seconds=0)
+    environ = served_environ(served.base_url, f"sqlite:///{tmp_path / 'history.sqlite'}")
+    session = Session(
+        database_url=environ["AMC_MAGIC_DB_URL"],
+        environ=environ,
+        sandbox_app=create_app(SandboxConfig(data=SERVED_DATA, data_cache_dir=sandbox_cache)),
+    )
+    try:
+        connect_served(session)
+        session.connect(INSTANCE_ID, advertiser_id="ENTITYSANDBOX", marketplace_id="ATVPDKIKX0DER", name="served")
+        frame = amc_magic.query(QUERY, instances=["sandbox", INSTANCE_ID], session=session, **WINDOW)
+        alone = amc_magic.query(QUERY, session=session, cache="false", **WINDOW)
+        with pytest.raises(amc_magic.errors.OptionError, match="names one instance twice"):
+            amc_magic.query(QUERY, instances=["served", INSTANCE_ID], session=session, **WINDOW)
+    finally:
+        session.close()
+
+    assert frame["instance_id"].tolist() == ["sandbox"] * len(alone) + [INSTANCE_ID] * len(alone)
+    assert served.sandbox.calls["create_execution"] == 1
