@@ -183,7 +183,7 @@ ERROR_CASES = [
     ("np-nat", "{{x}}", {"x": np.datetime64("NaT")}, "x", "missing value"),
     ("dict", "{{x}}", {"x": {"a": 1}}, "x", "dict, which has no SQL literal"),
     ("bytes", "{{x}}", {"x": b"abc"}, "x", "bytes, which has no SQL literal"),
-    ("object", "{{x}}", {"x": object()}, "x", "object, which has no SQL literal"),
+    ("object", "{{x}}", {"x": object()}, "x", "is an object, which has no SQL literal"),
     ("timedelta", "{{x}}", {"x": timedelta(days=1)}, "x", "timedelta, which has no SQL literal"),
     ("np-timedelta64", "{{x}}", {"x": np.timedelta64(5, "s")}, "x", "timedelta64, which has no SQL literal"),
     ("complex", "{{x}}", {"x": 1j}, "x", "complex, which has no SQL literal"),

@@ -193,7 +193,7 @@ def _items(value: Any, name: str, label: str) -> list[Any]:
         if isinstance(item, (*_SEQUENCE_TYPES, dict)):
             raise ParameterError(
                 name,
-                f"{label} is a nested collection: {label}[{index}] is a {type(item).__name__}",
+                f"{label} is a nested collection: {label}[{index}] is {_a(type(item).__name__)}",
                 hint="Flatten it to a list of scalar values first.",
             )
     return items
@@ -233,7 +233,7 @@ def _scalar_literal(value: Any, name: str, label: str) -> str:
         return f"'{value.isoformat()}'"
     raise ParameterError(
         name,
-        f"{label} is a {type(value).__name__}, which has no SQL literal",
+        f"{label} is {_a(type(value).__name__)}, which has no SQL literal",
         hint="Supported: str, int, float, Decimal, bool, None, date, datetime, and lists, tuples, sets, "
         "Series, Index or 1-d arrays of those.",
     )
@@ -284,3 +284,8 @@ def _timestamp_text(value: datetime) -> str:
     if value.utcoffset() is not None:
         value = value.astimezone(timezone.utc).replace(tzinfo=None)
     return value.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _a(noun: str) -> str:
+    """``noun`` with its indefinite article (``an object``, ``a dict``)."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
