@@ -47,6 +47,16 @@ def session(tmp_path, data_dir):
     session.close()
 
 
+def started_on_amc(session, prepared):
+    """Start ``prepared`` and return its job once AMC has its execution (within 5 s)."""
+    job = session.start(prepared)
+    for _ in range(500):
+        if job.execution_id:
+            break
+        threading.Event().wait(0.01)
+    return job
+
+
 def creates(sandbox) -> int:
     return sandbox.calls["create_execution"]
 
@@ -235,11 +245,7 @@ def test_cancelling_a_follower_leaves_the_leaders_execution_running(tmp_path, da
     session, sandbox = make_session(tmp_path, data_dir, run_seconds=1.5)
     try:
         prepared = session.prepare(REACH, start="2025-02-01", end="2025-02-12")
-        leader = session.start(prepared)
-        for _ in range(200):
-            if leader.execution_id:
-                break
-            threading.Event().wait(0.02)
+        leader = started_on_amc(session, prepared)
         follower = session.start(prepared)
         for _ in range(500):  # until the follower waits on the leader's job (and not on AMC)
             if follower.shared_with is leader:
@@ -359,12 +365,7 @@ def test_a_query_another_process_runs_on_its_own_sandbox_is_taken_from_the_histo
     first, first_sandbox = make_session(tmp_path, data_dir, run_seconds=1.0)
     second, second_sandbox = make_session(tmp_path, data_dir)
     try:
-        prepared = first.prepare(REACH, start="2025-02-01", end="2025-02-12")
-        leader = first.start(prepared)
-        for _ in range(500):
-            if leader.execution_id:
-                break
-            threading.Event().wait(0.01)
+        leader = started_on_amc(first, first.prepare(REACH, start="2025-02-01", end="2025-02-12"))
         waiting = second.start(second.prepare(REACH, start="2025-02-01", end="2025-02-12"))
 
         frame = waiting.result(30)
