@@ -23,8 +23,19 @@ def query_file(tmp_path):
         (["--param", "c=a", "--timeout", "nan"], "not a positive number of seconds"),
         ([], "Hint: Pass it with --param c=VALUE."),
         (["--param", "c=a", "--window", "last_7_days", "--start", "2026-03-01"], "cannot be combined"),
+        (["--param", "c=a", "--concurrency", "3"], "--concurrency applies to a backfill (--every or --instance a,b)"),
+        (["--param", "c=a", "--week-start", "sunday"], "--week-start applies to a backfill"),
     ],
-    ids=["duplicate-param", "missing-output-dir", "bad-output-type", "nan-timeout", "undefined-param", "window-and-start"],
+    ids=[
+        "duplicate-param",
+        "missing-output-dir",
+        "bad-output-type",
+        "nan-timeout",
+        "undefined-param",
+        "window-and-start",
+        "concurrency-without-backfill",
+        "week-start-without-backfill",
+    ],
 )
 def test_one_line_and_non_zero_exit(query_file, tmp_path, monkeypatch, capsys, extra, expected):
     monkeypatch.chdir(tmp_path)

@@ -49,8 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-o", "--output", type=Path, help="Write the result to a .csv or .parquet file instead of printing it.")
     run.add_argument("--quiet", action="store_true", help="No progress lines on stderr.")
     run.add_argument("--every", choices=["day", "week", "month"], help="One execution per calendar period of the window (a backfill).")
-    run.add_argument("--week-start", choices=["monday", "sunday"], default="monday", help="First day of a --every week period.")
-    run.add_argument("--concurrency", type=int, default=10, help="Backfill executions in flight per instance, 1 to 10 (default 10).")
+    run.add_argument("--week-start", choices=["monday", "sunday"], help="First day of a --every week period (default monday).")
+    run.add_argument("--concurrency", type=int, help="Backfill executions in flight per instance, 1 to 10 (default 10).")
 
     check = commands.add_parser("check", help="Check AMC SQL files without running them (for pre-commit hooks and CI).")
     check.add_argument("files", type=Path, nargs="+", metavar="FILE", help="The .sql files; {{name}} placeholders take --param values or typed stand-ins.")
@@ -190,8 +190,16 @@ def _backfill_arguments(args: argparse.Namespace) -> dict[str, Any]:
     """``--every`` and ``--instance a,b`` make a backfill; nothing otherwise."""
     instances = [name.strip() for name in args.instance.split(",")]
     if args.every is None and len(instances) == 1:
+        for given, flag in ((args.concurrency, "--concurrency"), (args.week_start, "--week-start")):
+            if given is not None:
+                raise OptionError(f"{flag} applies to a backfill (--every or --instance a,b); this command runs one execution.")
         return {}
-    return {"every": args.every, "week_start": args.week_start, "instances": instances, "concurrency": args.concurrency}
+    return {
+        "every": args.every,
+        "week_start": args.week_start or "monday",
+        "instances": instances,
+        "concurrency": 10 if args.concurrency is None else args.concurrency,
+    }
 
 
 def _write(frame: Any, output: Path) -> None:

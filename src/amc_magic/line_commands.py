@@ -76,6 +76,8 @@ class LineCommands:
         _only(keywords, set(), "history")
         if len(positional) > 1 or (positional and not positional[0].isdigit()):
             raise OptionError("%amc history takes one optional number.", hint=LINE_COMMANDS["history"])
+        if positional and int(positional[0]) < 1:
+            raise OptionError("%amc history N: N must be at least 1.", hint=LINE_COMMANDS["history"])
         return self.session.history(min(int(positional[0]), MAX_HISTORY_ROWS) if positional else 20)
 
     def _cmd_show(self, positional: list[str], keywords: dict[str, str]) -> Any:

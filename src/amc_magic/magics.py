@@ -96,6 +96,12 @@ class AMCMagic(LineCommands, Magics):
         """Run (or check, or save and run) one query; ``workflow`` links it to a saved version."""
         if options.sync and (options.is_backfill or not (options.save or workflow)):
             raise OptionError("sync=true works with save=NAME on one instance, without every=.", hint="Add save=NAME, or leave out sync=true.")
+        if workflow is None and not options.is_backfill and options.given & {"concurrency", "week_start"}:
+            name = "concurrency" if "concurrency" in options.given else "week_start"
+            raise OptionError(
+                f"{name}= applies to a backfill (every= or instance=a,b); this cell runs one execution.",
+                hint=f"Add every=day, every=week or every=month, or leave out {name}=.",
+            )
         if options.is_backfill:
             return self._run_backfill(options, cell, namespace, workflow)
         prepared = self.session.prepare(

@@ -43,7 +43,7 @@ OPTION_HELP: dict[str, str] = {
     "timeout": "Seconds to wait before giving up (the execution keeps running on AMC).",
     "every": "day, week or month: one execution per calendar period of the window (a backfill).",
     "week_start": "monday (default) or sunday: the first day of an every=week period.",
-    "concurrency": "Executions in flight per instance for this cell, 1 to 10 (default 10), held across processes.",
+    "concurrency": "A backfill's executions in flight per instance, 1 to 10 (default 10), held across processes.",
     "save": "Save the cell's SQL template, parameters and options as a new version of workflow NAME, then run it.",
     "description": "A description of the workflow saved with save=.",
     "sync": "true (with save=NAME) also creates or updates the workflow on AMC and runs it there by workflowId.",
