@@ -4,6 +4,7 @@ import io
 
 import pytest
 
+from amc_magic.counts import rows_by_columns
 from amc_magic.engine.events import EventKind
 from amc_magic.errors import ExecutionFailed
 from amc_magic.durations import format_duration
@@ -172,3 +173,11 @@ def test_an_eta_from_earlier_runs_shows_until_the_end(clock):
     assert "ETA 14m" in panel.timing.value
     panel.update(event(EventKind.DONE, "SUCCEEDED", rows=3, columns=2))
     assert "ETA" not in panel.timing.value
+
+
+def test_a_one_row_result_is_one_row_not_one_rows(clock):
+    out = io.StringIO()
+    text = TextStatus("amcsandbox01", stream=out, clock=clock)
+    text.update(event(EventKind.DONE, "SUCCEEDED", elapsed=3.0, rows=1, columns=1))
+    assert out.getvalue().splitlines()[-1].endswith("| 1 row x 1 column")
+    assert rows_by_columns(0, 2) == "0 rows x 2 columns" and rows_by_columns(12345, 3, "&times;") == "12,345 rows &times; 3 columns"

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from .counts import counted
 from .errors import AmcMagicError, OptionError, ParameterError
 from .wording import COMMAND_LINE, full_hint
 
@@ -158,7 +159,7 @@ def _run(args: argparse.Namespace) -> int:
     else:
         _write(frame, output)
     if output is not None and not args.quiet:
-        print(f"Wrote {len(frame):,} rows to {output}", file=sys.stderr)
+        print(f"Wrote {counted(len(frame), 'row')} to {output}", file=sys.stderr)
     return 0
 
 

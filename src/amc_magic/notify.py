@@ -22,6 +22,7 @@ import anywidget
 import ipywidgets
 import traitlets
 
+from .counts import rows_by_columns
 from .durations import format_duration
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ def notice(state: PanelState) -> tuple[str, str]:
     if state.execution_id:
         parts.append(state.execution_id)
     if state.rows is not None and state.columns is not None:
-        parts.append(f"{state.rows:,} rows x {state.columns} columns")
+        parts.append(rows_by_columns(state.rows, state.columns))
     parts.append(f"after {format_duration(state.elapsed)}")
     body = " · ".join(parts)
     if state.reason and state.status not in ("SUCCEEDED", "CACHED"):

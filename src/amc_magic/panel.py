@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TextIO
 
+from .counts import counted, rows_by_columns
 from .durations import format_duration
 from .engine.eta import Eta
 from .engine.events import EventKind, ExecutionEvent
@@ -119,7 +120,7 @@ def summary_line(state: PanelState, now: float) -> str:
     if state.eta is not None and not state.finished:
         parts.append(eta_text(state.eta))
     if state.rows is not None and state.columns is not None:
-        parts.append(f"{state.rows:,} rows x {state.columns} columns")
+        parts.append(rows_by_columns(state.rows, state.columns))
     if state.note:
         parts.append(state.note)
     line = " | ".join(parts)
@@ -134,7 +135,7 @@ def eta_text(eta: Eta) -> str:
     """``ETA 14m (10m-18m, from 5 runs)``: the expected end and its range, after the creation."""
     return (
         f"ETA {format_duration(eta.expected)} ({format_duration(eta.low)}-{format_duration(eta.high)}, "
-        f"from {eta.runs} run{'s' if eta.runs != 1 else ''})"
+        f"from {counted(eta.runs, 'run')})"
     )
 
 
@@ -212,7 +213,7 @@ class StatusPanel:
         self.timing.value = self._timing_html()
         shape = ""
         if state.rows is not None and state.columns is not None:
-            shape = f"{state.rows:,} rows &times; {state.columns} columns"
+            shape = rows_by_columns(state.rows, state.columns, "&times;")
         if state.note:
             shape = f"{shape} &middot; {html.escape(state.note)}" if shape else html.escape(state.note)
         self.result.value = shape

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from .counts import rows_by_columns
 from .engine.reconcile import find_created
 from .errors import NotFoundError
 from .following import Follower, StatusView, ended_without_result
@@ -182,7 +183,7 @@ class QueryProtocol:
         if view is not None:
             when = hit.finished_at or hit.created_at
             view.show_note(
-                f"{len(frame):,} rows x {frame.shape[1]} columns from the cache (execution {hit.short_id}, "
+                f"{rows_by_columns(len(frame), frame.shape[1])} from the cache (execution {hit.short_id}, "
                 f"{when:%Y-%m-%d %H:%M} UTC); cache=refresh (--cache refresh on the command line) runs it again",
                 status="CACHED",
                 execution_id=hit.amc_execution_id,
@@ -231,7 +232,7 @@ class QueryProtocol:
             job.from_cache = True
             if view is not None:
                 view.show_note(
-                    f"{len(frame):,} rows x {frame.shape[1]} columns, already downloaded",
+                    f"{rows_by_columns(len(frame), frame.shape[1])}, already downloaded",
                     status="SUCCEEDED",
                     execution_id=record.amc_execution_id,
                 )

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from .durations import format_duration
 from .errors import NotFoundError, SqlCheckError
 from .history import ExecutionRecord, InstanceRecord
 from .instances import SANDBOX, Target
@@ -80,7 +81,7 @@ def execution_details(record: ExecutionRecord) -> pd.Series:
     """Everything recorded about one execution, as a Series (``%amc show``)."""
     duration = None
     if record.submitted_at and record.finished_at:
-        duration = record.finished_at - record.submitted_at
+        duration = format_duration((record.finished_at - record.submitted_at).total_seconds())
     values = {
         "id": record.id,
         "amc_execution_id": record.amc_execution_id,

@@ -266,7 +266,7 @@ def _explicit_bounds(start: str | date | None, end: str | date | None, zone: Zon
     last = _parse_bound("end", end, zone, inclusive_date=True)
     if last <= first:
         raise WindowError(
-            f"end ({_format_bound(last)}) must be after start ({_format_bound(first)})",
+            f"end={_as_given(end)} must be after start={_as_given(start)}",  # as typed, not the exclusive end
             hint="A date-only end is inclusive: start=2026-03-01 end=2026-03-31 covers all of March.",
         )
     return first, last
@@ -357,6 +357,10 @@ def _shift_months(moment: datetime, months: int) -> datetime:
     year, month = divmod(index, 12)
     last_day = calendar.monthrange(year, month + 1)[1]
     return moment.replace(year=year, month=month + 1, day=min(moment.day, last_day))
+
+
+def _as_given(value: str | date) -> str:
+    return value.strip() if isinstance(value, str) else value.isoformat()
 
 
 def _format_bound(moment: datetime) -> str:

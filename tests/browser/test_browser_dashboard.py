@@ -50,6 +50,7 @@ import httpx
 import pytest
 
 from amc_magic.history import HistoryStore
+from amc_magic.history.listing import sql_summary
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -324,7 +325,7 @@ def test_a_notebook_run_in_notebook_7_shows_its_panel_notifies_when_hidden_and_a
         expect(rows).to_have_count(2)
         row = dashboard.locator(f'#executions tbody tr[data-id="{reach.id}"]')
         expect(row).to_have_attribute("data-status", "SUCCEEDED")
-        expect(row.locator('[data-col="sql"]')).to_have_text(REACH_SQL.splitlines()[0])
+        expect(row.locator('[data-col="sql"]')).to_have_text(sql_summary(REACH_SQL))  # its lines joined, cut with "…"
         row.click()
         detail = dashboard.locator("#detail")
         expect(detail).to_be_visible()

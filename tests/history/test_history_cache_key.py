@@ -97,9 +97,14 @@ def test_an_unknown_time_zone_is_a_window_error() -> None:
         key(window_start=datetime(2026, 3, 1, tzinfo=UTC), time_zone="Nowhere/City")
 
 
-def test_history_sql_column_skips_leading_comments():
-    from amc_magic.history.listing import first_line
+def test_history_sql_column_is_the_query_on_one_line_without_its_comments():
+    from amc_magic.history.listing import sql_summary
 
-    assert first_line("-- Reach by campaign\n\n  SELECT campaign\nFROM t") == "SELECT campaign"
-    assert first_line("-- only a comment") == "-- only a comment"
-    assert first_line("   \n") == ""
+    assert sql_summary("-- Reach by campaign\n\n  SELECT campaign\nFROM t") == "SELECT campaign FROM t"
+    assert sql_summary("SELECT\n    campaign,\n    SUM(impressions)\nFROM dsp_impressions") == (
+        "SELECT campaign, SUM(impressions) FROM dsp_impressions"
+    )
+    long = sql_summary("SELECT " + ", ".join(f"column_{n}" for n in range(30)) + " FROM t", width=40)
+    assert long == "SELECT column_0, column_1, column_2, co…" and len(long) == 40
+    assert sql_summary("-- only a comment") == "-- only a comment"
+    assert sql_summary("   \n") == ""

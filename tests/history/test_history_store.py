@@ -293,7 +293,7 @@ def test_history_lists_submitted_executions_newest_first(store: HistoryStore, cl
     ]
     assert list(frame["duration"]) == ["2m 00s", "3m 00s", "5m 00s"]
     assert list(frame["rows"].astype(object).where(frame["rows"].notna(), None)) == [None, None, 3]
-    assert frame["sql"].iloc[2] == "SELECT campaign,"
+    assert frame["sql"].iloc[2] == "SELECT campaign, COUNT(*) FROM t"
     assert frame["submitted"].iloc[2] == pd.Timestamp(old.created_at)
     assert len(store.history_frame(limit=1)) == 1
     assert [r.id for r in store.list_executions(live_only=True)] == [relative.id, running.id]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -67,6 +68,7 @@ def test_parameters_render_into_the_query_and_bind_the_result(amc: ShellHarness,
     shown = amc.line(f"show {amc.history()['id'][0]}").result
     assert "'Mother''s Day'" in shown["sql"]
     assert shown["parameters"]["campaigns"].startswith("'Northwind - Spring Collection', 'Mother''s Day'")
+    assert re.fullmatch(r"\d+s|\d+m \d\ds", shown["duration"])  # as the history and the panel write it
 
 
 def test_a_string_with_quotes_comes_back_unchanged(amc: ShellHarness):

@@ -48,7 +48,7 @@ async def test_executions_are_listed_newest_first_with_amc_status_names(jp_fetch
     assert [row["id"] for row in listed["executions"]][0] == made["succeeded"].id
     done = by_id[made["succeeded"].id]
     assert done["status"] == "SUCCEEDED" and done["row_count"] == 3 and done["column_count"] == 3 and done["has_result"]
-    assert done["first_sql_line"].startswith("SELECT 'succeeded' AS kind") and done["window"] == "2026-03-01 → 2026-04-01"
+    assert done["sql_summary"].startswith("SELECT 'succeeded' AS kind") and done["window"] == "2026-03-01 → 2026-04-01"
     assert done["window_start"] == "2026-03-01T00:00:00Z" and done["duration_seconds"] >= 0
     assert by_id[made["running"].id]["live"] and by_id[made["creating"].id]["status"] == "CREATING"
     assert by_id[made["failed"].id]["status_reason"] == "Query timed out after 6 h."

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
+from amc_magic.counts import counted
 from amc_magic.durations import format_duration
 from amc_magic.history.cache_key import zone_info
 from amc_magic.history.records import SHORT_ID_LENGTH, ExecutionRecord
@@ -17,7 +18,7 @@ HISTORY_COLUMNS = ("id", "amc_id", "status", "instance", "window", "submitted", 
 
 
 def history_frame(records: Sequence[ExecutionRecord], now: datetime) -> pd.DataFrame:
-    """Return one row per execution with short ids, the window, timing, rows and the SQL's first line.
+    """Return one row per execution with short ids, the window, timing, rows and the SQL on one line.
 
     The executions of a backfill share one row, where it first appears: its id (``bf_...``), its
     periods' statuses counted, the window they span, and their rows summed. ``duration`` runs from
@@ -50,7 +51,7 @@ def _row(record: ExecutionRecord, now: datetime) -> dict[str, object]:
         "submitted": record.submitted_at,
         "duration": _formatted(_duration(record, now)),
         "rows": record.row_count,
-        "sql": first_line(record.sql_template),
+        "sql": sql_summary(record.sql_template),
     }
 
 
@@ -66,14 +67,14 @@ def _backfill_row(periods: list[ExecutionRecord], now: datetime) -> dict[str, ob
     durations = [d for d in (_duration(r, now) for r in periods) if d is not None]
     return {
         "id": periods[0].backfill_id,
-        "amc_id": f"{len(periods)} runs",
+        "amc_id": counted(len(periods), "run"),
         "status": status,
         "instance": ",".join(sorted({r.instance_id for r in periods})),
         "window": describe_window(span),
         "submitted": min(submitted) if submitted else None,
         "duration": _formatted(max(durations)) if durations else None,
         "rows": sum(r.row_count or 0 for r in periods),
-        "sql": first_line(first.sql_template),
+        "sql": sql_summary(first.sql_template),
     }
 
 
@@ -94,10 +95,20 @@ def describe_window(record: ExecutionRecord) -> str:
     return text if record.time_zone == "UTC" else f"{text} ({record.time_zone})"
 
 
-def first_line(sql: str) -> str:
-    """Return the first line of ``sql`` that is neither blank nor a ``--`` comment, stripped."""
+SQL_SUMMARY_WIDTH = 72
+"""Characters of a query's one-line summary, ellipsis included."""
+
+
+def sql_summary(sql: str, width: int = SQL_SUMMARY_WIDTH) -> str:
+    """Return ``sql`` on one line for a listing: ``--`` comment lines dropped, whitespace runs as one space.
+
+    Cut at ``width`` characters with an ellipsis, so that ``SELECT`` alone on its first line still shows
+    what it selects from. A query that is only comments shows its first comment.
+    """
     lines = [line.strip() for line in sql.splitlines() if line.strip()]
-    return next((line for line in lines if not line.startswith("--")), lines[0] if lines else "")
+    code = [line for line in lines if not line.startswith("--")] or lines[:1]
+    text = " ".join(" ".join(code).split())
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
 def _duration(record: ExecutionRecord, now: datetime) -> timedelta | None:

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from amc_magic.history import ExecutionRecord
-from amc_magic.history.listing import describe_window, first_line
+from amc_magic.history.listing import describe_window, sql_summary
 
 
 def iso(value: datetime | None) -> str | None:
@@ -60,7 +60,7 @@ def execution_summary(record: ExecutionRecord, now: datetime) -> dict[str, Any]:
         "row_count": record.row_count,
         "column_count": None if columns is None else len(columns),
         "has_result": record.row_count is not None,
-        "first_sql_line": first_line(record.sql_template),
+        "sql_summary": sql_summary(record.sql_template),
         "lease": {"owner": lease_owner, "expires_at": iso(lease_expires)} if leased else None,
     }
 

@@ -51,10 +51,12 @@
 
   function duration(seconds) {
     if (seconds === null || seconds === undefined) return "";
+    // As the notebook writes them (amc_magic.durations): 42s, 3m 05s, 2h 04m.
     const s = Math.round(seconds);
-    if (s < 60) return s + " s";
-    if (s < 3600) return Math.floor(s / 60) + " min " + (s % 60) + " s";
-    return Math.floor(s / 3600) + " h " + Math.floor((s % 3600) / 60) + " min";
+    const two = (n) => String(n).padStart(2, "0");
+    if (s < 60) return s + "s";
+    if (s < 3600) return Math.floor(s / 60) + "m " + two(s % 60) + "s";
+    return Math.floor(s / 3600) + "h " + two(Math.floor((s % 3600) / 60)) + "m";
   }
 
   function when(iso) {
@@ -87,7 +89,7 @@
         el("td", { "data-col": "submitted" }, when(row.submitted_at || row.created_at)),
         el("td", { "data-col": "duration" }, duration(row.duration_seconds)),
         el("td", { "data-col": "rows", class: "num" }, row.row_count === null ? "" : row.row_count.toLocaleString()),
-        el("td", { "data-col": "sql", title: row.first_sql_line }, row.first_sql_line),
+        el("td", { "data-col": "sql", title: row.sql_summary }, row.sql_summary),
       );
       tr.addEventListener("click", () => openDetail(row.id));
       tbody.append(tr);
