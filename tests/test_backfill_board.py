@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 from amc_magic.backfill_board import BackfillPanel, BackfillText, BoardState
+from amc_magic.engine.events import EventKind, ExecutionEvent
 from panel_support import FakeClock
 
 
@@ -56,3 +57,22 @@ def test_text_prints_a_line_per_finished_cell_and_the_panel_colours_its_grid():
     panel.finished(1, EndedJob("SUCCEEDED"))
     assert panel.grid.value.count('data-status="SUCCEEDED"') == 1 and panel.grid.value.count('data-status="QUEUED"') == 1
     assert "1/2 done" in panel.headline.value
+
+
+def test_each_line_counts_the_ends_reported_so_far_not_ends_still_to_be_reported():
+    state, _ = board(3)
+    stream = io.StringIO()
+    text = BackfillText(state, stream)
+    for index in range(3):
+        text.cell(index).update(status_event("RUNNING"))
+    text.cell(1).show_note("from the cache", status="CACHED")  # its line comes later, from finished()
+    text.cell(2).update(status_event("SUCCEEDED"))  # AMC says done; the download is still to come
+    assert state.counts() == {"done": 0, "running": 3, "queued": 0, "failed": 0}
+    text.finished(0, EndedJob("SUCCEEDED"))
+    text.finished(2, EndedJob("SUCCEEDED"))
+    text.finished(1, EndedJob("CACHED"))
+    assert [line.split(" — ")[1].split(" · ")[0] for line in stream.getvalue().splitlines()] == ["1/3 done", "2/3 done", "3/3 done"]
+
+
+def status_event(status: str) -> ExecutionEvent:
+    return ExecutionEvent(EventKind.STATUS, "amcsandbox01", "e-1", status, None, elapsed=5.0, polls=1)

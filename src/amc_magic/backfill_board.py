@@ -111,19 +111,24 @@ class _Board:
     def __init__(self, state: BoardState) -> None:
         self.state = state
         self.job: Any = None  # the backfill's job, once started
+        self._ending = threading.Lock()
 
     def cell(self, index: int) -> _CellView:
         return _CellView(self, index)
 
     def set(self, index: int, status: str) -> None:
-        self.state.set(index, status)
+        """A live status; an end (SUCCEEDED before its download, CACHED, FAILED) waits for :meth:`finished`."""
+        if bucket(status) not in ("done", "failed"):
+            self.state.set(index, status)
         self.refresh()
 
     def finished(self, index: int, job: AmcJob) -> None:
+        """A cell's job ended: counted and reported in one step, so each line's counts include it and no later end."""
         status = job.status
         final = status if bucket(status) in ("done", "failed") else JobStatus.FAILED
-        self.state.set(index, final)
-        self.on_finished(index, final)
+        with self._ending:
+            self.state.set(index, final)
+            self.on_finished(index, final)
         self.refresh()
 
     def on_finished(self, index: int, status: str) -> None:
