@@ -121,10 +121,21 @@ def test_text_status_prints_changes_not_polls(clock):
 def test_text_status_failure_has_reason_and_hint(clock):
     out = io.StringIO()
     text = TextStatus("amcsandbox01", stream=out, clock=clock)
+    error = ExecutionFailed("failed", status="FAILED", status_reason="boom\nat line 2", hint="try again")
+    text.update(event(EventKind.FAILED, "FAILED", status_reason="boom\nat line 2", error=error))
+    assert out.getvalue().splitlines()[1:] == [
+        "      reason: boom",
+        "              at line 2",  # a long reason stays indented
+        "      hint: try again",
+    ]
+
+
+def test_text_status_leaves_the_reason_to_an_error_its_caller_raises(clock):
+    out = io.StringIO()
+    text = TextStatus("amcsandbox01", stream=out, clock=clock, errors_raised=True)
     error = ExecutionFailed("failed", status="FAILED", status_reason="boom", hint="try again")
     text.update(event(EventKind.FAILED, "FAILED", status_reason="boom", error=error))
-    assert "reason: boom" in out.getvalue()
-    assert "hint: try again" in out.getvalue()
+    assert out.getvalue() == "[amc] amcsandbox01 | e-1 | FAILED after 0s\n"
 
 
 @pytest.mark.parametrize(("seconds", "text"), [(0, "0s"), (59.4, "59s"), (60, "1m 00s"), (3725, "1h 02m")])

@@ -99,7 +99,7 @@ def query(
     if every is not None or instances is not None:
         many = instances or [instance]
         return job_session.wait(backfill(sql, instances=many, every=every, week_start=week_start, concurrency=concurrency, **common))
-    return job_session.wait(submit(sql, instance=instance, **common))
+    return job_session.wait(_submit(sql, instance=instance, **common, errors_raised=True))
 
 
 def submit(
@@ -123,13 +123,37 @@ def submit(
     Arguments as for :func:`query`. ``job.result()`` blocks for the DataFrame, ``await job`` waits
     without blocking, ``job.cancel()`` cancels it on AMC, ``job.status`` tells where it is.
     """
+    return _submit(
+        sql, instance=instance, start=start, end=end, window=window, tz=tz, params=params, cache=cache,
+        validate=validate, timeout=timeout, progress=progress, session=session, workflow=workflow,
+    )
+
+
+def _submit(
+    sql: str,
+    *,
+    instance: str,
+    start: Any,
+    end: Any,
+    window: str | None,
+    tz: str,
+    params: Mapping[str, Any] | None,
+    cache: Literal["true", "false", "refresh"] | bool,
+    validate: Literal["true", "false"] | bool,
+    timeout: float | None,
+    progress: Progress,
+    session: Session | None,
+    workflow: tuple[str, int] | None,
+    errors_raised: bool = False,
+) -> AmcJob:
+    """:func:`submit`; ``errors_raised``: the caller raises the job's error at once (:func:`query`)."""
     job_session = session or default_session()
     cache_mode, validate_mode = _modes(cache, validate)
     timeout = None if timeout is None else parse_timeout(timeout)
     prepared = job_session.prepare(
         sql, params, instance=instance, start=start, end=end, window=window, tz=tz, validate=validate_mode, workflow=workflow
     )
-    return job_session.start(prepared, view_factory=_views(progress), cache=cache_mode, timeout=timeout)
+    return job_session.start(prepared, view_factory=_views(progress, errors_raised=errors_raised), cache=cache_mode, timeout=timeout)
 
 
 def backfill(
@@ -189,9 +213,9 @@ def _modes(cache: Any, validate: Any) -> tuple[str, str]:
     return cache_mode, validate_mode
 
 
-def _views(progress: Progress) -> ViewFactory:
+def _views(progress: Progress, *, errors_raised: bool = False) -> ViewFactory:
     import sys
 
     if progress == "text":
-        return lambda instance_id, _cancel: TextStatus(instance_id, stream=sys.stderr)
+        return lambda instance_id, _cancel: TextStatus(instance_id, stream=sys.stderr, errors_raised=errors_raised)
     return lambda instance_id, _cancel: SilentStatus()

@@ -229,7 +229,7 @@ class AMCMagic(LineCommands, Magics):
             if mode == "none":
                 return SilentStatus()
             if mode == "text":
-                return TextStatus(instance_id)
+                return TextStatus(instance_id, errors_raised=not cancellable)  # a blocking cell raises the error itself
             panel = StatusPanel(instance_id, on_cancel=cancel if cancellable else None)
             from IPython.display import display
 

@@ -238,7 +238,11 @@ class StatusPanel:
 
 
 class TextStatus:
-    """Concise status lines for terminals, scripts and the CLI: one line per change, none per poll."""
+    """Concise status lines for terminals, scripts and the CLI: one line per change, none per poll.
+
+    ``errors_raised``: the caller raises the execution's error as soon as it ends (a blocking cell, the
+    CLI), so the last line leaves out its reason and hint instead of printing them twice.
+    """
 
     def __init__(
         self,
@@ -246,9 +250,11 @@ class TextStatus:
         *,
         stream: TextIO | None = None,
         clock: Callable[[], float] = time.monotonic,
+        errors_raised: bool = False,
     ) -> None:
         self._stream = stream
         self._clock = clock
+        self._errors_raised = errors_raised
         self.state = PanelState(instance_id=instance_id)
         self._last_status: str | None = None
 
@@ -260,7 +266,10 @@ class TextStatus:
         if event.kind is EventKind.STATUS and event.status in ("SUCCEEDED", "FAILED", "REJECTED"):
             return  # the DOWNLOADING/DONE or FAILED event (with its hint) follows at once
         self._last_status = self.state.status
-        self._print(summary_line(self.state, self._clock()))
+        state = self.state
+        if self._errors_raised and event.error is not None:  # the error, raised next, says both itself
+            state = replace(state, reason=None, hint=None)
+        self._print(summary_line(state, self._clock()))
 
     def tick(self) -> None:
         """Nothing to redraw in text mode."""

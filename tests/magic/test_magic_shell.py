@@ -239,10 +239,7 @@ def test_validate_false_lets_the_sandbox_decide(amc: ShellHarness, capsys, caplo
     assert amc.history().empty
     captured = capsys.readouterr()
     status = captured.out.split("\nCompileError: ")[0].splitlines()
-    assert status[0] == "[amc] amcsandbox01 | FAILED after 0s"
-    assert status[1].startswith("      reason: AMC could not compile the SQL: ")
-    assert status[2].startswith("              From line 1, column 79: LIMIT")  # a long reason stays indented
-    assert status[3].startswith("      hint: ") and len(status) == 4
+    assert status == ["[amc] amcsandbox01 | FAILED after 0s"]  # the reason and hint once, in the error below
     lines = output_error_lines(captured)
     assert lines[0].startswith("CompileError: AMC could not compile the SQL: ")
     assert lines[1].startswith("From line 1, column 79: LIMIT (or FETCH FIRST) is not supported in AMC SQL.")
