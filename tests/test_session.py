@@ -378,3 +378,40 @@ def test_a_query_another_process_runs_on_its_own_sandbox_is_taken_from_the_histo
     finally:
         second.close()
         first.close()
+
+
+class MarkGate(HistoryStore):
+    """A history whose ``note_mark`` (between the claim and the create) waits until the test lets it go."""
+
+    entered: threading.Event
+    release: threading.Event
+
+    def note_mark(self, local_id, mark):
+        self.entered.set()
+        self.release.wait(10)
+        return super().note_mark(local_id, mark)
+
+
+def test_a_job_cancelled_before_its_create_gives_its_claim_back_for_the_next_run(tmp_path, data_dir):
+    from amc_magic.history import ExecutionStatus
+
+    app = create_app(SandboxConfig(data=SPEC, data_cache_dir=data_dir))
+    store = MarkGate.from_url(f"sqlite:///{tmp_path / 'history.sqlite'}")
+    store.entered, store.release = threading.Event(), threading.Event()
+    session = Session(store=store, sandbox_app=app, now=lambda: NOW)
+    try:
+        prepared = session.prepare(REACH, start="2025-02-01", end="2025-02-28")
+        job = session.start(prepared)
+        assert store.entered.wait(10)  # claimed (CREATING), nothing sent to AMC yet
+        job.cancel()
+        store.release.set()
+        with pytest.raises((ExecutionCancelled, concurrent.futures.CancelledError)):
+            job.result(30)
+        claim = session.store.get_execution(job.local_id)
+        assert claim.status == ExecutionStatus.ABANDONED.value and claim.status_reason == "Cancelled before it was submitted to AMC."
+        assert creates(app.state.sandbox) == 0
+        again = session.start(prepared)
+        assert len(again.result(timeout=30))  # not ten minutes behind a claim nobody will submit
+        assert creates(app.state.sandbox) == 1
+    finally:
+        session.close()

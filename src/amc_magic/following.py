@@ -77,11 +77,17 @@ class Follower:
         from .engine.request import new_mark
 
         engine = self._connector.engine(prepared.target)
-        await self.take_lease(record.id)  # a row just claimed: nobody else holds it
-        mark = new_mark()
-        await self._history.run(lambda store: store.note_mark(record.id, mark))  # durable before the create is sent
-        recorder = StoreRecorder(self._history, record.id, lease=self.lease)
-        eta = await self.predict(prepared.target.instance_id, prepared.sql_template, prepared.window)
+        try:
+            await self.take_lease(record.id)  # a row just claimed: nobody else holds it
+            mark = new_mark()
+            await self._history.run(lambda store: store.note_mark(record.id, mark))  # durable before the create is sent
+            recorder = StoreRecorder(self._history, record.id, lease=self.lease)
+            eta = await self.predict(prepared.target.instance_id, prepared.sql_template, prepared.window)
+        except BaseException:  # cancelled (or failed) before the create was sent: AMC has nothing, so the claim goes
+            reason = "Cancelled before it was submitted to AMC."
+            await asyncio.shield(self._history.run(lambda store: store.abandon_unsubmitted(record.id, reason)))
+            await asyncio.shield(self._release_lease(record.id))
+            raise
         handle = engine.submit(prepared.request(mark), recorder=recorder, subscribers=subscribers(view), timeout=timeout, eta=eta)
         return await self._await_handle(handle, recorder, job, view)
 
