@@ -415,3 +415,42 @@ def test_a_job_cancelled_before_its_create_gives_its_claim_back_for_the_next_run
         assert creates(app.state.sandbox) == 1
     finally:
         session.close()
+
+
+EXITING_SCRIPT = """
+import sys, threading
+from datetime import date
+from amc_magic.sandbox.app import create_app
+from amc_magic.sandbox.config import SandboxConfig
+from amc_magic.sandbox.data import DataSpec
+from amc_magic.session import Session
+
+app = create_app(SandboxConfig(data=DataSpec(today=date(2025, 3, 3), seed=5, scale=0.05), data_cache_dir=sys.argv[2], run_seconds=60.0))
+session = Session(database_url=sys.argv[1], sandbox_app=app)
+job = session.start(session.prepare(sys.argv[3], start="2025-02-01", end="2025-02-28"))
+while not job.execution_id:
+    threading.Event().wait(0.01)
+print(job.execution_id, flush=True)
+"""
+
+
+@pytest.mark.timeout(60)
+def test_exiting_with_a_job_still_running_stops_following_it_and_says_where_it_went(tmp_path, data_dir):
+    import subprocess
+    import sys
+    import time
+
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", EXITING_SCRIPT, f"sqlite:///{tmp_path / 'history.sqlite'}", str(data_dir), REACH],
+        capture_output=True,
+        text=True,
+        timeout=50,
+    )
+    amc_id = done.stdout.strip()
+    assert done.returncode == 0 and amc_id, done.stderr
+    assert time.monotonic() - started < 45  # not the 60 s the execution runs for
+    assert "cannot schedule new futures" not in done.stderr
+    assert f"amc-magic: stopped following 1 execution still running at exit ({amc_id}). AMC keeps running it" in done.stderr
+    record = HistoryStore.from_url(f"sqlite:///{tmp_path / 'history.sqlite'}").get_execution(amc_id)
+    assert record.is_live  # left for `%amc attach`, not cancelled

@@ -162,7 +162,12 @@ class Executions:
     async def _cancel_on_amc(self, target: Target, amc_id: str) -> None:
         await self._connector.engine(target).client.cancel_execution(target.ref, amc_id)
 
-    async def shutdown(self) -> None:
-        """Detach from every execution still followed and end its task (they keep running on AMC)."""
-        tasks = [task for job in list(self._jobs) if (task := job.stop_following()) is not None]
-        await asyncio.gather(*tasks, return_exceptions=True)
+    async def shutdown(self) -> list[AmcJob]:
+        """Detach from every execution still followed and end its task (they keep running on AMC).
+
+        Returns:
+            The jobs that were still running.
+        """
+        stopped = [(job, task) for job in list(self._jobs) if (task := job.stop_following()) is not None]
+        await asyncio.gather(*(task for _, task in stopped), return_exceptions=True)
+        return [job for job, _ in stopped]

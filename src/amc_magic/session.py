@@ -10,13 +10,19 @@ owns their lifecycle: the loop, the history store (reached off the loop), the
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import sys
+import threading
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .background import BackgroundLoop
 from .connector import Connector, EngineFactory, default_engine_factory
+from .counts import counted
 from .executions import Executions, StatusView, ViewFactory
 from .history import ExecutionRecord, HistoryStore
 from .history.offloop import OffLoopHistory
@@ -33,6 +39,9 @@ if TYPE_CHECKING:
     from .job import AmcJob
 
 __all__ = ["Session", "StatusView", "ViewFactory"]
+
+EXIT_GRACE_SECONDS = 5.0
+"""How long the interpreter's exit waits for the jobs still followed to let go."""
 
 
 class Session:
@@ -66,6 +75,8 @@ class Session:
         self.connector = Connector(engine_factory or default_engine_factory(now), sandbox_app=sandbox_app)
         self.catalog = InstanceCatalog(self.connector, self.background, lambda: self._history.store, environ)
         self.executions = Executions(self._history, self.connector, self.catalog, self.background)
+        _OPEN_SESSIONS.add(self)
+        _watch_exit()
 
     @property
     def store(self) -> HistoryStore:
@@ -84,9 +95,25 @@ class Session:
         self.connector.close()
         self._history.close()
 
-    async def _shutdown(self) -> None:
-        await self.executions.shutdown()
+    async def _shutdown(self) -> list[AmcJob]:
+        stopped = await self.executions.shutdown()
         await self.connector.aclose()
+        return stopped
+
+    def _stop_at_exit(self, stream: TextIO) -> None:
+        """The interpreter is exiting: stop following what still runs, and say where to find it again."""
+        if not self.background.started:
+            return
+        stopped = self.background.run(self._shutdown(), timeout=EXIT_GRACE_SECONDS)
+        if stopped:
+            ids = ", ".join(job.execution_id or job.local_id or "?" for job in stopped)
+            print(
+                f"amc-magic: stopped following {counted(len(stopped), 'execution')} still running at exit ({ids}). "
+                f"AMC keeps running {'it' if len(stopped) == 1 else 'them'}: `%amc attach ID` or `amc-magic history` "
+                "finds it again later (an execution on the in-process sandbox ends with this process).",
+                file=stream,
+                flush=True,
+            )
 
     # --- queries --------------------------------------------------------------------------
 
@@ -197,3 +224,25 @@ class Session:
     def schema(self, table: str | None = None, *, instance: str = SANDBOX) -> pd.DataFrame:
         """Tables (or one table's columns) of an instance's schema."""
         return self.catalog.schema(table, instance=instance)
+
+
+_OPEN_SESSIONS: weakref.WeakSet[Session] = weakref.WeakSet()
+
+
+@functools.cache
+def _watch_exit() -> None:
+    """Stop every session's jobs when the interpreter exits, before its thread pools refuse new work.
+
+    ``atexit`` runs too late: by then ``concurrent.futures`` has shut its pools (through
+    ``threading._register_atexit``, which runs first), and a job still downloading failed with
+    "cannot schedule new futures after interpreter shutdown". The same hook, registered later,
+    runs before theirs.
+    """
+    with contextlib.suppress(RuntimeError):  # the interpreter is already exiting
+        threading._register_atexit(_stop_sessions_at_exit)  # type: ignore[attr-defined]
+
+
+def _stop_sessions_at_exit() -> None:
+    for session in list(_OPEN_SESSIONS):
+        with contextlib.suppress(Exception):  # exiting goes on whatever a session does
+            session._stop_at_exit(sys.stderr)
