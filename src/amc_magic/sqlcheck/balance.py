@@ -17,7 +17,7 @@ _CONNECTORS = (exp.And, exp.Or)
 
 def balance_connectors(tree: exp.Expr) -> None:
     """Regroup every AND / OR chain in ``tree`` in place into a balanced tree of the same nodes."""
-    roots = [node for node in tree.walk() if isinstance(node, _CONNECTORS) and type(node.parent) is not type(node)]
+    roots = [node for node in tree.find_all(*_CONNECTORS) if type(node.parent) is not type(node)]
     for root in roots:
         joints, terms = _flatten(root)
         if len(terms) > 2:

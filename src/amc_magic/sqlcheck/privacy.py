@@ -21,7 +21,7 @@ from sqlglot.optimizer.scope import Scope
 from ..schema import Threshold
 from .parsing import Parsed, final_selects
 from .problem import Problem
-from .resolve import Origin, Protected, Resolver, is_star
+from .resolve import Origin, Protected, Resolver, in_subquery, is_star
 
 CONTAINED_IN = "CONTAINED_IN"
 
@@ -56,7 +56,9 @@ def filter_problems(parsed: Parsed, resolver: Resolver) -> list[Problem]:
         problems.append(Problem("error", "literal_filter", message, *parsed.locate(node)))
 
     for scope in resolver.scopes:
-        for predicate in scope.expression.walk(prune=lambda n: isinstance(n, exp.Query) and n is not scope.expression):
+        for predicate in scope.expression.find_all(*_COMPARING):
+            if in_subquery(predicate, scope.expression):  # that query's scope checks it
+                continue
             for side, other in _compared_sides(predicate):
                 exposed = list(_side_exposure(resolver, scope, side))
                 if exposed and resolver.origin(scope, other) is Origin.WRITTEN:
@@ -79,6 +81,10 @@ def _projection_exposure(
         for lineage in (resolver.columns_of(source) or {}).values():
             for protected in lineage:
                 yield projection, protected
+
+
+_COMPARING = (exp.In, exp.Case, exp.Nullif, exp.Between, exp.Predicate, exp.Anonymous)
+"""The node types :func:`_compared_sides` finds sides in."""
 
 
 def _compared_sides(node: exp.Expr) -> Iterator[tuple[exp.Expr, list[exp.Expr]]]:

@@ -286,8 +286,8 @@ class Resolver:
         A column inside COUNT / APPROX_COUNT_DISTINCT or a comparison does not pass its values on.
         Subqueries are not followed.
         """
-        for column in node.walk(prune=lambda n: isinstance(n, exp.Query) and n is not node):
-            if not isinstance(column, exp.Column) or isinstance(column.this, exp.Star) or _shielded(column, node):
+        for column in node.find_all(exp.Column):
+            if isinstance(column.this, exp.Star) or in_subquery(column, node) or _shielded(column, node):
                 continue
             result = self.resolve(scope, column)
             if isinstance(result, Resolved):
@@ -400,6 +400,15 @@ def _is_built_in_parameter(node: exp.Expr) -> bool:
 def is_star(projection: exp.Expr) -> bool:
     """True for ``*`` and ``t.*`` projections."""
     return isinstance(projection, exp.Star) or (isinstance(projection, exp.Column) and isinstance(projection.this, exp.Star))
+
+
+def in_subquery(node: exp.Expr, root: exp.Expr) -> bool:
+    """True if a query stands between ``node`` and ``root`` (``node`` is that query's business)."""
+    while node is not root and node.parent is not None:
+        node = node.parent
+        if node is not root and isinstance(node, exp.Query):
+            return True
+    return False
 
 
 def _shielded(column: exp.Column, root: exp.Expr) -> bool:

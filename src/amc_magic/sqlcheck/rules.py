@@ -32,11 +32,14 @@ NO_AGGREGATION_MESSAGE = (
 )
 
 
+_CONSTRUCTS = (exp.Limit, exp.Fetch, exp.Order, exp.Anonymous, exp.Join)
+"""The node types :func:`construct_problems` looks at."""
+
+
 def construct_problems(parsed: Parsed) -> list[Problem]:
     """LIMIT, ORDER BY outside a window, RIGHT JOIN, and the absence of any aggregation."""
     problems: list[Problem] = []
-    aggregated = False
-    for node in parsed.tree.walk():
+    for node in parsed.tree.find_all(*_CONSTRUCTS):  # (sqlglot's own walk, in its order: Python sees only these)
         if isinstance(node, (exp.Limit, exp.Fetch)):
             keyword = TokenType.LIMIT if isinstance(node, exp.Limit) else TokenType.FETCH
             problems.append(Problem("error", "limit", LIMIT_MESSAGE, *parsed.locate_keyword(node, keyword)))
@@ -47,9 +50,7 @@ def construct_problems(parsed: Parsed) -> list[Problem]:
             problems.append(Problem("error", "unsupported_function", message, *parsed.locate(node)))
         elif isinstance(node, exp.Join) and node.side.upper() == "RIGHT":
             problems.append(Problem("error", "right_join", RIGHT_JOIN_MESSAGE, *parsed.locate_keyword(node.this, TokenType.RIGHT)))
-        elif not aggregated:
-            aggregated = _is_aggregate(node)
-    if not aggregated:
+    if not any(_is_aggregate(node) for node in parsed.tree.find_all(exp.AggFunc, exp.Anonymous)):
         first = _first_select(parsed.tree)
         location = (None, None)
         if first is not None and first.expressions:
